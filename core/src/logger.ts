@@ -31,7 +31,9 @@ export function createLogger(component: string, options: LoggerOptions = {}): Lo
     (level: LogLevel) =>
     (message: string, fields?: LogFields): void => {
       if (RANK[level] < min) return;
-      write(`${new Date(now()).toISOString()} ${level.toUpperCase()} ${component} ${message}${formatFields(fields)}`);
+      write(
+        `${new Date(now()).toISOString()} ${level.toUpperCase()} ${component} ${message}${formatFields(fields)}`,
+      );
     };
   return {
     debug: log('debug'),
@@ -54,7 +56,8 @@ function formatFields(fields: LogFields | undefined): string {
   let out = '';
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    const text = value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value);
+    const text =
+      value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value);
     out += ` ${key}=${/[\s"]/.test(text) ? JSON.stringify(text) : text}`;
   }
   return out;
