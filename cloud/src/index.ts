@@ -1,1 +1,2 @@
-export {};
+export { ApiServer, type ApiServerOptions } from './apiserver/apiserver.ts';
+export type { KubeObject, ObjectMeta, ResourceType } from './apiserver/types.ts';

@@ -106,10 +106,22 @@ export const invalid = (kind: string, group: string, name: string, causes: Statu
 export const gone = (message: string): ApiError => new ApiError(410, 'Expired', message);
 
 export const tooLarge = (limitBytes: number): ApiError =>
-  new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than the limit of ${limitBytes} bytes`);
+  new ApiError(
+    413,
+    'RequestEntityTooLarge',
+    `the request body is larger than the limit of ${limitBytes} bytes`,
+  );
 
 export const unsupportedMediaType = (contentType: string, what: string): ApiError =>
-  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format: ${contentType}${what ? ` (${what})` : ''}`);
+  new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format: ${contentType}${what ? ` (${what})` : ''}`,
+  );
 
 export const methodNotAllowed = (method: string, path: string): ApiError =>
-  new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource: ${method} ${path}`);
+  new ApiError(
+    405,
+    'MethodNotAllowed',
+    `the server does not allow this method on the requested resource: ${method} ${path}`,
+  );

@@ -1,0 +1,339 @@
+/**
+ * SQLite storage of the embedded API server (ARCHITECTURE.md §4: better-sqlite3, WAL). Plays the
+ * part etcd plays for kube-apiserver (and kine for k3s): objects by key, one cluster-wide
+ * monotonically increasing resourceVersion, and a bounded change log from which watches resume.
+ *
+ * API objects are user data, so commits use `synchronous=FULL` (ARCHITECTURE §4 "Storage").
+ * Watchers are notified synchronously after each commit; because better-sqlite3 is synchronous,
+ * a watcher that subscribes and replays the log in one tick can neither miss nor repeat an event.
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '@edgeproof/core';
+import type { KubeObject } from './types.ts';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One committed change. `object` is the new state (the last state for DELETED). */
+export interface StoredChange {
+  type: WatchEventType;
+  resource: string;
+  namespace: string;
+  name: string;
+  rv: number;
+  object: KubeObject;
+  /** The state before the change, when known (live events only). */
+  previous?: KubeObject;
+}
+
+export type ChangeListener = (change: StoredChange) => void;
+
+export interface StoredObject {
+  rv: number;
+  object: KubeObject;
+}
+
+export type StorageOptions = {
+  /** Path of the database file, or ':memory:'. */
+  path: string;
+  /** How many changes the log keeps; older watch resourceVersions get 410 Gone. */
+  historySize?: number;
+};
+
+const SCHEMA_VERSION = '1';
+/** Listener key for every resource; not a valid storage key (those contain a '/'). */
+const ALL_RESOURCES = '*';
+const APPLICATION = 'edgeproof-apiserver';
+
+export class Storage {
+  private readonly db: Database.Database;
+  private readonly historySize: number;
+  private readonly listeners = new Map<string, Set<ChangeListener>>();
+  private rv: number;
+  private writesSinceTrim = 0;
+  private readonly stmt;
+
+  constructor(options: StorageOptions) {
+    this.historySize = options.historySize ?? 20_000;
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate(options.path);
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(
+        `cannot open the API server database ${options.path}: ${(err as Error).message}; ` +
+          `if the file is damaged, move it away and start again with an empty data dir`,
+        { cause: err },
+      );
+    }
+    this.stmt = {
+      get: this.db.prepare<[string, string, string], { rv: number; data: string }>(
+        'SELECT rv, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?',
+      ),
+      upsert: this.db.prepare(
+        'INSERT INTO objects (resource, namespace, name, uid, rv, data) VALUES (?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (resource, namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, data = excluded.data',
+      ),
+      remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
+      log: this.db.prepare(
+        'INSERT INTO changes (rv, type, resource, namespace, name, data) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      setRv: this.db.prepare("UPDATE meta SET value = ? WHERE key = 'rv'"),
+      removeOwners: this.db.prepare(
+        'DELETE FROM owner_refs WHERE resource = ? AND namespace = ? AND name = ?',
+      ),
+      addOwner: this.db.prepare(
+        'INSERT OR IGNORE INTO owner_refs (owner_uid, resource, namespace, name) VALUES (?, ?, ?, ?)',
+      ),
+      dependents: this.db.prepare<[string], { resource: string; namespace: string; name: string }>(
+        'SELECT resource, namespace, name FROM owner_refs WHERE owner_uid = ?',
+      ),
+      uidExists: this.db.prepare<[string], { n: number }>('SELECT 1 AS n FROM objects WHERE uid = ? LIMIT 1'),
+      oldest: this.db.prepare<[], { rv: number | null }>('SELECT MIN(rv) AS rv FROM changes'),
+      since: this.db.prepare<[string, number], ChangeRow>(
+        'SELECT rv, type, resource, namespace, name, data FROM changes WHERE resource = ? AND rv > ? ORDER BY rv',
+      ),
+      trim: this.db.prepare('DELETE FROM changes WHERE rv <= ?'),
+      count: this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM objects WHERE resource = ?'),
+      byUid: this.db.prepare<
+        [string],
+        { resource: string; namespace: string; name: string; rv: number; data: string }
+      >('SELECT resource, namespace, name, rv, data FROM objects WHERE uid = ? LIMIT 1'),
+      dangling: this.db.prepare<[], { owner_uid: string }>(
+        'SELECT DISTINCT owner_uid FROM owner_refs WHERE owner_uid NOT IN (SELECT uid FROM objects)',
+      ),
+    };
+    this.rv = Number(
+      (this.db.prepare("SELECT value FROM meta WHERE key = 'rv'").get() as { value: string } | undefined)
+        ?.value ?? '0',
+    );
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  /** The resourceVersion of the latest committed change. */
+  currentRv(): number {
+    return this.rv;
+  }
+
+  get(resource: string, namespace: string, name: string): StoredObject | undefined {
+    const row = this.stmt.get.get(resource, namespace, name);
+    return row ? { rv: row.rv, object: JSON.parse(row.data) as KubeObject } : undefined;
+  }
+
+  /**
+   * Objects of `resource` (in `namespace` when given) in key order (namespace, name), starting
+   * after `after` when given: the order kube-apiserver lists in, which makes `continue` work.
+   */
+  list(
+    resource: string,
+    namespace: string | undefined,
+    options: { after?: { namespace: string; name: string } } = {},
+  ): IterableIterator<StoredObject> {
+    const where = ['resource = ?'];
+    const params: string[] = [resource];
+    if (namespace !== undefined) {
+      where.push('namespace = ?');
+      params.push(namespace);
+    }
+    if (options.after) {
+      where.push('(namespace > ? OR (namespace = ? AND name > ?))');
+      params.push(options.after.namespace, options.after.namespace, options.after.name);
+    }
+    const rows = this.db
+      .prepare<string[], { rv: number; data: string }>(
+        `SELECT rv, data FROM objects WHERE ${where.join(' AND ')} ORDER BY namespace, name`,
+      )
+      .iterate(...params);
+    return (function* () {
+      for (const row of rows) yield { rv: row.rv, object: JSON.parse(row.data) as KubeObject };
+    })();
+  }
+
+  count(resource: string): number {
+    return this.stmt.count.get(resource)?.n ?? 0;
+  }
+
+  /**
+   * Writes `object` (creating or replacing it) under a new resourceVersion, which is set into
+   * `object.metadata.resourceVersion`. Returns the committed change.
+   */
+  put(
+    resource: string,
+    namespace: string,
+    name: string,
+    object: KubeObject,
+    previous?: KubeObject,
+  ): StoredChange {
+    const change = this.db.transaction((): StoredChange => {
+      const rv = this.rv + 1;
+      object.metadata.resourceVersion = String(rv);
+      const data = JSON.stringify(object);
+      this.stmt.upsert.run(resource, namespace, name, object.metadata.uid ?? '', rv, data);
+      this.indexOwners(resource, namespace, name, object);
+      const type: WatchEventType = previous ? 'MODIFIED' : 'ADDED';
+      this.stmt.log.run(rv, type, resource, namespace, name, data);
+      this.stmt.setRv.run(String(rv));
+      this.rv = rv;
+      return { type, resource, namespace, name, rv, object, ...(previous ? { previous } : {}) };
+    })();
+    this.afterCommit(change);
+    return change;
+  }
+
+  /** Removes an object; the DELETED change carries its last state under a new resourceVersion. */
+  remove(resource: string, namespace: string, name: string, last: KubeObject): StoredChange {
+    const change = this.db.transaction((): StoredChange => {
+      const rv = this.rv + 1;
+      const object: KubeObject = { ...last, metadata: { ...last.metadata, resourceVersion: String(rv) } };
+      this.stmt.remove.run(resource, namespace, name);
+      this.stmt.removeOwners.run(resource, namespace, name);
+      this.stmt.log.run(rv, 'DELETED', resource, namespace, name, JSON.stringify(object));
+      this.stmt.setRv.run(String(rv));
+      this.rv = rv;
+      return { type: 'DELETED', resource, namespace, name, rv, object, previous: last };
+    })();
+    this.afterCommit(change);
+    return change;
+  }
+
+  /** Keys of the objects whose ownerReferences name `ownerUid`. */
+  dependentsOf(ownerUid: string): { resource: string; namespace: string; name: string }[] {
+    return this.stmt.dependents.all(ownerUid);
+  }
+
+  /** The object with metadata.uid `uid`, with its storage key. */
+  getByUid(uid: string): ({ resource: string; namespace: string; name: string } & StoredObject) | undefined {
+    const row = this.stmt.byUid.get(uid);
+    if (!row) return undefined;
+    return {
+      resource: row.resource,
+      namespace: row.namespace,
+      name: row.name,
+      rv: row.rv,
+      object: JSON.parse(row.data) as KubeObject,
+    };
+  }
+
+  /** Owner uids that some object still references although no object has them (for the garbage collector). */
+  danglingOwnerUids(): string[] {
+    return this.stmt.dangling.all().map((r) => r.owner_uid);
+  }
+
+  uidExists(uid: string): boolean {
+    return this.stmt.uidExists.get(uid) !== undefined;
+  }
+
+  /**
+   * The oldest resourceVersion a watch may resume from: changes after it are all still in the
+   * log. A watch from an older version must get 410 Gone (kubectl-contract.md §5).
+   */
+  oldestResumableRv(): number {
+    const oldest = this.stmt.oldest.get()?.rv;
+    return oldest == null ? this.rv : oldest - 1;
+  }
+
+  /** Logged changes of `resource` after `rv`, oldest first. */
+  changesSince(resource: string, rv: number): StoredChange[] {
+    return this.stmt.since.all(resource, rv).map((row) => ({
+      type: row.type,
+      resource: row.resource,
+      namespace: row.namespace,
+      name: row.name,
+      rv: row.rv,
+      object: JSON.parse(row.data) as KubeObject,
+    }));
+  }
+
+  /** Calls `listener` after every committed change of any resource. Returns the unsubscribe. */
+  subscribeAll(listener: ChangeListener): () => void {
+    return this.subscribe(ALL_RESOURCES, listener);
+  }
+
+  /** Calls `listener` after every committed change of `resource`. Returns the unsubscribe. */
+  subscribe(resource: string, listener: ChangeListener): () => void {
+    let set = this.listeners.get(resource);
+    if (!set) this.listeners.set(resource, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(resource);
+    };
+  }
+
+  /** Runs `fn` in one transaction; writes inside it commit together. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  private afterCommit(change: StoredChange): void {
+    // Trim in batches; a small history (tests) is trimmed often enough to stay small.
+    if (++this.writesSinceTrim >= Math.min(500, Math.max(1, Math.floor(this.historySize / 2)))) {
+      this.writesSinceTrim = 0;
+      this.stmt.trim.run(this.rv - this.historySize);
+    }
+    for (const listener of this.listeners.get(change.resource) ?? []) listener(change);
+    for (const listener of this.listeners.get(ALL_RESOURCES) ?? []) listener(change);
+  }
+
+  private indexOwners(resource: string, namespace: string, name: string, object: KubeObject): void {
+    this.stmt.removeOwners.run(resource, namespace, name);
+    for (const ref of object.metadata.ownerReferences ?? []) {
+      if (typeof ref.uid === 'string' && ref.uid) this.stmt.addOwner.run(ref.uid, resource, namespace, name);
+    }
+  }
+
+  private migrate(path: string): void {
+    const tables = this.db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((t) => t.name);
+    if (tables.length > 0) {
+      const app = tables.includes('meta')
+        ? (this.db.prepare("SELECT value FROM meta WHERE key = 'application'").get() as
+            { value: string } | undefined)
+        : undefined;
+      if (app?.value !== APPLICATION) {
+        throw new StorageError(
+          `${path} is a SQLite database of another program (tables: ${tables.join(', ')}); ` +
+            `point --data-dir at an empty folder or an edgeproof data dir`,
+        );
+      }
+      return;
+    }
+    this.db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE objects (
+        resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        uid TEXT NOT NULL, rv INTEGER NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (resource, namespace, name)) WITHOUT ROWID;
+      CREATE INDEX objects_uid ON objects (uid);
+      CREATE TABLE changes (
+        rv INTEGER PRIMARY KEY, type TEXT NOT NULL, resource TEXT NOT NULL,
+        namespace TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+      CREATE INDEX changes_resource ON changes (resource, rv);
+      CREATE TABLE owner_refs (
+        owner_uid TEXT NOT NULL, resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        PRIMARY KEY (owner_uid, resource, namespace, name)) WITHOUT ROWID;
+      CREATE INDEX owner_refs_dependent ON owner_refs (resource, namespace, name);
+    `);
+    const insert = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    insert.run('application', APPLICATION);
+    insert.run('schema_version', SCHEMA_VERSION);
+    insert.run('rv', '0');
+  }
+}
+
+type ChangeRow = {
+  rv: number;
+  type: WatchEventType;
+  resource: string;
+  namespace: string;
+  name: string;
+  data: string;
+};
