@@ -43,7 +43,9 @@ for (const ws of WORKSPACES) {
       } else if (spec.startsWith('.')) {
         const target = relative(root, resolve(dirname(file), spec)).split(sep)[0] ?? '';
         if (target !== ws && isWorkspace(target)) {
-          problems.push(`${where}: relative import ${spec} reaches into ${target}; import @edgeproof/${target}`);
+          problems.push(
+            `${where}: relative import ${spec} reaches into ${target}; import @edgeproof/${target}`,
+          );
         } else if (target !== ws) {
           problems.push(`${where}: relative import ${spec} leaves the ${ws} workspace`);
         }

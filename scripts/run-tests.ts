@@ -17,7 +17,9 @@ const files = WORKSPACES.flatMap((ws) => workspaceSourceFiles(root, ws))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 
 if (files.length === 0) {
-  console.error(`npm test: no *.test.ts files found${filters.length ? ` matching ${filters.join(' ')}` : ''}`);
+  console.error(
+    `npm test: no *.test.ts files found${filters.length ? ` matching ${filters.join(' ')}` : ''}`,
+  );
   process.exit(1);
 }
 

@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Placeholder until the CLI lands in this session.
-console.log('edgeproof: not yet implemented');
+// The `edgeproof` executable (npx edgeproof …). Runs .ts directly on the pinned Node 24.
+import { main } from '../src/cli/main.ts';
+
+process.exitCode = await main(process.argv.slice(2));
