@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './clock.ts';
 export * from './logger.ts';
 export * from './workqueue.ts';
+export type * from './kube-object.ts';

@@ -7,6 +7,7 @@
 //   reliablesyncs: build/crds/reliablesyncs/*.yaml (Go types not in the indexed copies)
 //   apps:          staging/src/github.com/kubeedge/api/apis/apps/v1alpha1/{nodegroup,edgeapplication}_types.go
 // Go `int`/`int32`/`int64` are `number`; `omitempty` or `+optional` fields are optional here.
+import type { ObjectMeta as CoreObjectMeta } from '@edgeproof/core';
 import type {
   APPS_API_VERSION,
   COMMAND_ARGS_OPERATORS,
@@ -22,35 +23,13 @@ import type {
 } from './constants.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Minimal Kubernetes object shapes (crds may not import cloud, so these are local)
+// Kubernetes object shapes (the shared ones come from core)
 // ---------------------------------------------------------------------------------------------
 
-/** A reference from an object to its owner (meta/v1 OwnerReference). */
-export type OwnerReference = {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-};
+export type { OwnerReference } from '@edgeproof/core';
 
-/** The metadata fields edgeproof reads (meta/v1 ObjectMeta); other fields pass through. */
-export type ObjectMeta = {
-  name: string;
-  namespace?: string;
-  generateName?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  [field: string]: unknown;
-};
+/** ObjectMeta as a manifest holds it: the shared core shape, with the name required. */
+export type ObjectMeta = CoreObjectMeta & { name: string };
 
 /** Any Kubernetes object with a spec: what a manifest or an API response holds. */
 export type KubeObject<Spec = unknown> = {

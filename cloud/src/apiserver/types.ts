@@ -3,41 +3,9 @@
  * a servable resource type. Kept free of I/O so the catalog, storage and HTTP layers can all use it.
  */
 
-/** Kubernetes ObjectMeta, as far as the server reads or writes it. Unknown keys pass through. */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  managedFields?: unknown[];
-  [key: string]: unknown;
-}
+import type { KubeObject } from '@edgeproof/core';
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-/** Any object the server stores: TypeMeta + ObjectMeta + whatever the kind holds. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  [key: string]: unknown;
-}
+export type { KubeObject, ObjectMeta, OwnerReference } from '@edgeproof/core';
 
 /** OpenAPI v3 schema (the subset CRDs use: apiextensions.k8s.io/v1 JSONSchemaProps). */
 export interface JSONSchemaProps {
