@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError } from '../status.ts';
+import { expectApiError } from '../expect-api-error.ts';
 import { applyPatch, patchMetaFor } from './index.ts';
 
 const POD = patchMetaFor('', 'Pod');
@@ -8,16 +8,6 @@ const pod = () => ({
   metadata: { name: 'p', labels: { a: '1' } },
   spec: { containers: [{ name: 'c', image: 'x' }] },
 });
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an ApiError');
-}
 
 test('application/json-patch+json applies an RFC 6902 patch', () => {
   const result = applyPatch(
@@ -63,17 +53,17 @@ test('media type parameters and case are ignored', () => {
 });
 
 test('an unknown content type is a 415 listing the accepted ones', () => {
-  const err = apiError(() => applyPatch('application/apply-patch+yaml', pod(), {}, POD));
+  const err = expectApiError(() => applyPatch('application/apply-patch+yaml', pod(), {}, POD));
   assert.equal(err.code, 415);
   assert.equal(err.reason, 'UnsupportedMediaType');
   assert.match(err.message, /application\/apply-patch\+yaml/);
   assert.match(err.message, /application\/strategic-merge-patch\+json/);
-  assert.equal(apiError(() => applyPatch('text/plain', pod(), {}, POD)).code, 415);
+  assert.equal(expectApiError(() => applyPatch('text/plain', pod(), {}, POD)).code, 415);
 });
 
 test('a merge patch that is not an object is a 400', () => {
-  assert.equal(apiError(() => applyPatch('application/merge-patch+json', pod(), [1], POD)).code, 400);
-  assert.equal(apiError(() => applyPatch('application/merge-patch+json', pod(), null, POD)).code, 400);
+  assert.equal(expectApiError(() => applyPatch('application/merge-patch+json', pod(), [1], POD)).code, 400);
+  assert.equal(expectApiError(() => applyPatch('application/merge-patch+json', pod(), null, POD)).code, 400);
 });
 
 test('the original object is never changed', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError } from '../status.ts';
+import { expectApiError } from '../expect-api-error.ts';
 import { applyJsonPatch, MAX_JSON_PATCH_OPERATIONS } from './json-patch.ts';
 
 const pod = () => ({
@@ -9,15 +9,6 @@ const pod = () => ({
 });
 
 /** Runs `fn`, expecting an ApiError, and returns it. */
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an ApiError');
-}
 
 test('add sets a new member and appends with "-"', () => {
   const result = applyJsonPatch(pod(), [
@@ -57,7 +48,9 @@ test('move, copy and a passing test apply', () => {
 });
 
 test('a failed test operation is a 422 Invalid naming the path', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'test', path: '/metadata/name', value: 'other' }]));
+  const err = expectApiError(() =>
+    applyJsonPatch(pod(), [{ op: 'test', path: '/metadata/name', value: 'other' }]),
+  );
   assert.equal(err.code, 422);
   assert.equal(err.reason, 'Invalid');
   assert.match(err.message, /^the server rejected our request due to an error in our request: /);
@@ -65,7 +58,7 @@ test('a failed test operation is a 422 Invalid naming the path', () => {
 });
 
 test('removing a path that does not exist is a 422 naming the path and the operation', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyJsonPatch(pod(), [
       { op: 'add', path: '/metadata/labels/a', value: 'b' },
       { op: 'remove', path: '/spec/affinity' },
@@ -77,7 +70,7 @@ test('removing a path that does not exist is a 422 naming the path and the opera
 });
 
 test('replacing a member that does not exist is a 422', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyJsonPatch(pod(), [{ op: 'replace', path: '/metadata/labels/nope', value: 'x' }]),
   );
   assert.equal(err.code, 422);
@@ -85,49 +78,57 @@ test('replacing a member that does not exist is a 422', () => {
 });
 
 test('adding under a parent that does not exist is a 422', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'add', path: '/status/conditions/0', value: {} }]));
+  const err = expectApiError(() =>
+    applyJsonPatch(pod(), [{ op: 'add', path: '/status/conditions/0', value: {} }]),
+  );
   assert.equal(err.code, 422);
   assert.match(err.message, /add operation does not apply: doc is missing path: "\/status\/conditions\/0"/);
 });
 
 test('a path through a scalar is a 422', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'add', path: '/metadata/name/x', value: 1 }]));
+  const err = expectApiError(() =>
+    applyJsonPatch(pod(), [{ op: 'add', path: '/metadata/name/x', value: 1 }]),
+  );
   assert.equal(err.code, 422);
 });
 
 test('an array index past the end is a 422', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'add', path: '/spec/containers/5', value: {} }]));
+  const err = expectApiError(() =>
+    applyJsonPatch(pod(), [{ op: 'add', path: '/spec/containers/5', value: {} }]),
+  );
   assert.equal(err.code, 422);
   assert.match(err.message, /invalid index/);
 });
 
 test('a path without a leading slash is a 422', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'replace', path: 'metadata/name', value: 'x' }]));
+  const err = expectApiError(() =>
+    applyJsonPatch(pod(), [{ op: 'replace', path: 'metadata/name', value: 'x' }]),
+  );
   assert.equal(err.code, 422);
   assert.match(err.message, /must|JSON pointer/);
 });
 
 test('an add without a value is a 422', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'add', path: '/metadata/labels/x' }]));
+  const err = expectApiError(() => applyJsonPatch(pod(), [{ op: 'add', path: '/metadata/labels/x' }]));
   assert.equal(err.code, 422);
   assert.match(err.message, /requires a "value"/);
 });
 
 test('an unknown op is a 422', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [{ op: 'merge', path: '/a', value: 1 }]));
+  const err = expectApiError(() => applyJsonPatch(pod(), [{ op: 'merge', path: '/a', value: 1 }]));
   assert.equal(err.code, 422);
   assert.match(err.message, /Unexpected kind: merge/);
 });
 
 test('a patch that is not a list is a 400', () => {
-  const err = apiError(() => applyJsonPatch(pod(), { op: 'add', path: '/a', value: 1 }));
+  const err = expectApiError(() => applyJsonPatch(pod(), { op: 'add', path: '/a', value: 1 }));
   assert.equal(err.code, 400);
   assert.equal(err.reason, 'BadRequest');
   assert.match(err.message, /cannot unmarshal object into Go value of type jsonpatch.Patch/);
 });
 
 test('an operation that is not an object is a 400', () => {
-  const err = apiError(() => applyJsonPatch(pod(), ['add']));
+  const err = expectApiError(() => applyJsonPatch(pod(), ['add']));
   assert.equal(err.code, 400);
   assert.match(err.message, /operation 0 of the JSON patch is not an object/);
 });
@@ -138,7 +139,7 @@ test('more operations than kube allows is a 413', () => {
     path: '/a',
     value: 1,
   }));
-  const err = apiError(() => applyJsonPatch({ a: 1 }, ops));
+  const err = expectApiError(() => applyJsonPatch({ a: 1 }, ops));
   assert.equal(err.code, 413);
   assert.equal(err.reason, 'RequestEntityTooLarge');
 });
@@ -162,7 +163,7 @@ test('neither the target nor the patch is mutated, even when a later operation f
   assert.deepEqual(value, { name: 'side', image: 'busybox' });
   assert.equal(result.spec.containers[1]?.image, 'alpine');
 
-  apiError(() =>
+  expectApiError(() =>
     applyJsonPatch(target, [
       { op: 'remove', path: '/metadata/labels' },
       { op: 'remove', path: '/nope' },
@@ -173,6 +174,6 @@ test('neither the target nor the patch is mutated, even when a later operation f
 
 test('operations on the root replace or test the whole document', () => {
   assert.deepEqual(applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '', value: { b: 2 } }]), { b: 2 });
-  const err = apiError(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '', value: { a: 2 } }]));
+  const err = expectApiError(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '', value: { a: 2 } }]));
   assert.equal(err.code, 422);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
-import { ApiError } from '../status.ts';
+import { expectApiError } from '../expect-api-error.ts';
 import { patchMetaFor, type PatchMeta } from './patch-meta.ts';
 import { applyStrategicMergePatch } from './strategic-merge-patch.ts';
 
@@ -19,16 +19,6 @@ const MERGE_ITEM: PatchMeta = {
     replacingItem: { strategy: 'replace' },
   },
 };
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an ApiError');
-}
 
 /** Names of a list's items, to check order. */
 function names(list: unknown): unknown[] {
@@ -189,7 +179,7 @@ test('$setElementOrder naming an item the list lacks is ignored (patch_test.go)'
 });
 
 test('a patch list out of $setElementOrder order is a 400', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyStrategicMergePatch(
       { mergingList: [{ name: 1 }, { name: 3 }, { name: 2 }] },
       {
@@ -402,7 +392,7 @@ test('$patch: delete of an item that is not there is a no-op', () => {
 });
 
 test('$patch: delete without the merge key is a 400', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyStrategicMergePatch(
       { mergingList: [{ name: 1 }] },
       { mergingList: [{ $patch: 'delete' }] },
@@ -417,7 +407,7 @@ test('$patch: delete without the merge key is a 400', () => {
 });
 
 test('a list item without the merge key is a 400 naming the list', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyStrategicMergePatch(
       { spec: { containers: [{ name: 'a' }] } },
       { spec: { containers: [{ image: 'b' }] } },
@@ -432,12 +422,12 @@ test('a list item without the merge key is a 400 naming the list', () => {
 });
 
 test('an unknown $patch value is a 400', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyStrategicMergePatch({ metadata: {} }, { metadata: { $patch: 'explode' } }, POD),
   );
   assert.equal(err.code, 400);
   assert.match(err.message, /unknown patch type: "explode"/);
-  const listErr = apiError(() =>
+  const listErr = expectApiError(() =>
     applyStrategicMergePatch(
       { mergingList: [] },
       { mergingList: [{ name: 1, $patch: 'merge' }] },
@@ -541,7 +531,7 @@ test('$retainKeys on volumes keeps only the listed volume source', () => {
 });
 
 test('a patch key missing from $retainKeys is a 422', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyStrategicMergePatch(
       { retainKeysMap: { name: 'a' } },
       { retainKeysMap: { $retainKeys: ['name'], value: 'b' } },
@@ -554,7 +544,7 @@ test('a patch key missing from $retainKeys is a 422', () => {
 });
 
 test('$retainKeys that is not a list is a 400', () => {
-  const err = apiError(() =>
+  const err = expectApiError(() =>
     applyStrategicMergePatch({ retainKeysMap: {} }, { retainKeysMap: { $retainKeys: 'name' } }, MERGE_ITEM),
   );
   assert.equal(err.code, 400);
@@ -675,12 +665,13 @@ test('directives and nulls inside a newly added subtree do not survive', () => {
 
 test('a list of lists is a 422 and mixed item types are a 400', () => {
   assert.equal(
-    apiError(() => applyStrategicMergePatch({ mergingIntList: [[1]] }, { mergingIntList: [[2]] }, MERGE_ITEM))
-      .code,
+    expectApiError(() =>
+      applyStrategicMergePatch({ mergingIntList: [[1]] }, { mergingIntList: [[2]] }, MERGE_ITEM),
+    ).code,
     422,
   );
   assert.equal(
-    apiError(() =>
+    expectApiError(() =>
       applyStrategicMergePatch({ mergingIntList: [1] }, { mergingIntList: [{ a: 1 }] }, MERGE_ITEM),
     ).code,
     400,
@@ -688,7 +679,7 @@ test('a list of lists is a 422 and mixed item types are a 400', () => {
 });
 
 test('a patch that is not an object is a 400', () => {
-  const err = apiError(() => applyStrategicMergePatch({}, [{ op: 'add' }], POD));
+  const err = expectApiError(() => applyStrategicMergePatch({}, [{ op: 'add' }], POD));
   assert.equal(err.code, 400);
   assert.match(err.message, /strategic merge patch must be a JSON object/);
 });
