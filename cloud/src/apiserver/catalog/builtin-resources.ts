@@ -5,6 +5,7 @@
  * (kubectl-contract.md §6). Schemas list only top-level fields; nested objects preserve unknown
  * fields, so strict field validation never rejects a valid built-in manifest.
  */
+import { API_VERSION_DESCRIPTION, KIND_DESCRIPTION, METADATA_DESCRIPTION } from './schema-descriptions.ts';
 import type { JSONSchemaProps, KubeObject, ResourceType, TableColumn } from '../types.ts';
 import { ageSince, creationAge, humanDuration, parseTimestamp } from './table.ts';
 
@@ -579,13 +580,7 @@ function eventColumns(): TableColumn[] {
 // ---------------------------------------------------------------------------------------------
 // Schemas: just enough for `kubectl explain <kind>` and top-level strict field validation.
 
-const API_VERSION_DESCRIPTION =
-  'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
-const KIND_DESCRIPTION =
-  'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
-const METADATA_DESCRIPTION =
-  "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
-const SPEC_STATUS_LINK =
+export const SPEC_STATUS_LINK =
   'More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status';
 
 /** A nested object we do not describe field by field: any content is accepted and kept. */

@@ -9,6 +9,7 @@
  * `io.kubeedge.devices.v1beta1.Device`). The index's `?hash=` is the document's SHA-512, as
  * kube-openapi's handler3 computes it, so a new CRD changes it and kubectl refetches.
  */
+import { API_VERSION_DESCRIPTION, KIND_DESCRIPTION, METADATA_DESCRIPTION } from './schema-descriptions.ts';
 import { createHash } from 'node:crypto';
 import type { JSONSchemaProps, ResourceType } from '../types.ts';
 
@@ -56,13 +57,6 @@ export function schemaName(t: Pick<ResourceType, 'group' | 'version' | 'kind' | 
   // apiextensions-apiserver builder: reversed group, then version and kind.
   return `${t.group.split('.').reverse().join('.')}.${t.version}.${t.kind}`;
 }
-
-const API_VERSION_DESCRIPTION =
-  'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
-const KIND_DESCRIPTION =
-  'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
-const METADATA_DESCRIPTION =
-  "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 /** A compact ObjectMeta, so `kubectl explain <kind>.metadata` has something to show. */
 function objectMetaSchema(): JSONSchemaProps {
