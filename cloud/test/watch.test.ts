@@ -183,3 +183,51 @@ test('deletecollection removes what the selector matches and nothing else', asyn
     ['k1'],
   );
 });
+
+test('a watch whose client stops reading is closed instead of buffering without bound', async () => {
+  const { connect } = await import('node:tls');
+  const small = await startApiServer({ maxWatchBufferBytes: 256 * 1024 });
+  try {
+    const auth = `Bearer ${small.server.adminToken()}`;
+    const socket = connect({
+      port: small.server.port(),
+      host: '127.0.0.1',
+      ca: small.server.caCertificate(),
+      servername: 'localhost',
+    });
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    socket.write(
+      `GET /api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1 HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\n\r\n`,
+    );
+    socket.pause(); // the client stops reading
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    const big = 'x'.repeat(100 * 1024);
+    const post = (name: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          `${small.server.url()}/api/v1/namespaces/default/configmaps`,
+          {
+            method: 'POST',
+            ca: small.server.caCertificate(),
+            headers: { Authorization: auth, 'Content-Type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { big } }));
+      });
+    for (let i = 0; i < 200; i++) assert.equal(await post(`big-${i}`), 201);
+    socket.resume();
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    await until('the server to close the stalled watch', () => closed);
+    assert.ok(received < 200 * 100 * 1024, `the watch was cut short (${received} bytes arrived)`);
+    assert.equal(await post('still-serving'), 201);
+  } finally {
+    await small.stop();
+  }
+});

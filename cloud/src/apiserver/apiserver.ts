@@ -35,6 +35,8 @@ export type ApiServerOptions = {
   /** Changes kept for watch resumption (older resourceVersions get 410). */
   historySize?: number;
   bookmarkIntervalMs?: number;
+  /** Unsent bytes a watch may hold before it is closed as unresponsive. */
+  maxWatchBufferBytes?: number;
   /** Objects (e.g. CRDs) created at start when missing and updated when they differ. */
   initialObjects?: KubeObject[];
 };
@@ -83,6 +85,7 @@ export class ApiServer {
       logger: logger.child('http'),
       serverAddress: () => `${host}:${this.listeningPort}`,
       ...(this.options.bookmarkIntervalMs ? { bookmarkIntervalMs: this.options.bookmarkIntervalMs } : {}),
+      ...(this.options.maxWatchBufferBytes ? { maxWatchBufferBytes: this.options.maxWatchBufferBytes } : {}),
       ready: () => this.isReady,
     });
     const server = createServer(

@@ -52,6 +52,8 @@ export type HandlerOptions = {
   serverAddress: () => string;
   /** How often a watch with allowWatchBookmarks gets a BOOKMARK. */
   bookmarkIntervalMs?: number;
+  /** Unsent bytes a watch may hold before it is closed as unresponsive (default 16 MiB). */
+  maxWatchBufferBytes?: number;
   /** Upper bound of a watch's life (kube: --min-request-timeout 1800 s, randomised). */
   maxWatchSeconds?: number;
   /** Whether startup has finished (for /readyz). */
@@ -272,8 +274,20 @@ export class ApiHttpHandler {
       'Cache-Control': 'no-cache',
     });
     res.flushHeaders();
+    const maxBuffered = this.options.maxWatchBufferBytes ?? 16 * 1024 * 1024;
     const send = (event: { type: string; object: unknown }): void => {
+      if (res.writableEnded) return;
       res.write(JSON.stringify(event) + '\n');
+      // A client that stops reading must not make the server buffer without bound: close its
+      // watch, as kube's watch cache closes unresponsive watchers; the client relists.
+      if (res.writableLength > maxBuffered) {
+        this.options.logger.warn('closing a watch whose client does not keep up', {
+          resource: type.plural,
+          bufferedBytes: res.writableLength,
+        });
+        close();
+        res.destroy();
+      }
     };
     let lastRv = q.get('resourceVersion') ?? '';
     const timers: { cancel(): void }[] = [];
