@@ -401,3 +401,43 @@ describe('persistence', () => {
     assert.ok(Number(newer) > Number(before.metadata.resourceVersion), 'resourceVersion keeps increasing');
   });
 });
+
+describe('deployments', () => {
+  test('create deployment (protobuf), then scale it through the scale subresource', async () => {
+    assert.match(
+      await f.kubectlOk(['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2']),
+      /deployment.apps\/web created/,
+    );
+    assert.match(await f.kubectlOk(['get', 'deployments']), /^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+    assert.match(
+      await f.kubectlOk(['scale', 'deployment', 'web', '--replicas=5']),
+      /deployment.apps\/web scaled/,
+    );
+    assert.equal(
+      (await f.kubectlOk(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).trim(),
+      '5',
+    );
+    const stale = await f.kubectl(['scale', 'deployment', 'web', '--current-replicas=3', '--replicas=1']);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /Expected replicas to be 3, was 5/);
+    const negative = await f.kubectl(['scale', 'deployment', 'web', '--replicas=-1']);
+    assert.equal(negative.code, 1);
+  });
+
+  test('a deployment without replicas is defaulted to one', async () => {
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: one}
+spec:
+  selector: {matchLabels: {app: one}}
+  template:
+    metadata: {labels: {app: one}}
+    spec: {containers: [{name: c, image: busybox}]}
+`;
+    await f.kubectlOk(['apply', '-f', '-'], manifest);
+    assert.equal(
+      (await f.kubectlOk(['get', 'deploy', 'one', '-o', 'jsonpath={.spec.replicas}'])).trim(),
+      '1',
+    );
+  });
+});

@@ -25,7 +25,9 @@ spec:
   - name: v1
     served: true
     storage: true
-    subresources: {status: {}}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.size, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
     additionalPrinterColumns:
     - {name: Size, type: integer, jsonPath: .spec.size}
     - {name: Phase, type: string, jsonPath: .status.phase}
@@ -242,4 +244,17 @@ test('a KubeEdge Device goes through apply, patch, wait, watch, describe and del
   } finally {
     watcher.kill();
   }
+});
+
+test('kubectl scale works on a custom resource with a scale subresource', async () => {
+  await f.kubectl(['apply', '-f', '-'], widgetCrd);
+  await f.kubectlOk(
+    ['apply', '-f', '-'],
+    'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: scaled}\nspec: {size: 2}\n',
+  );
+  assert.match(
+    await f.kubectlOk(['scale', 'widget', 'scaled', '--replicas=7']),
+    /widget.example.com\/scaled scaled/,
+  );
+  assert.equal((await f.kubectlOk(['get', 'widget', 'scaled', '-o', 'jsonpath={.spec.size}'])).trim(), '7');
 });

@@ -171,7 +171,10 @@ export class ApiHttpHandler {
     if (type.namespaced && route.namespace === undefined && route.name !== undefined)
       throw notFoundPath(url.pathname);
     const sub = route.subresource;
-    if (sub !== undefined && !(sub === 'status' && type.statusSubresource)) throw notFoundPath(url.pathname);
+    const isScale = sub === 'scale' && type.scale !== undefined;
+    if (sub !== undefined && !(sub === 'status' && type.statusSubresource) && !isScale) {
+      throw notFoundPath(url.pathname);
+    }
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     const ns = route.namespace;
@@ -207,6 +210,7 @@ export class ApiHttpHandler {
           q.set('fieldSelector', `metadata.name=${name}`);
           return this.watch(req, res, type, ns, q);
         }
+        if (isScale) return this.json(res, 200, registry.getScale(type, ns, name));
         const obj = registry.get(type, ns, name);
         if (wantsTable(req.headers.accept ?? '')) {
           return this.json(res, 200, this.table(type, [obj], q, registry.currentResourceVersion()));
@@ -215,6 +219,7 @@ export class ApiHttpHandler {
       }
       case 'PUT': {
         const body = decodeBody(await readBody(req), req.headers['content-type']);
+        if (isScale) return this.json(res, 200, registry.updateScale(type, ns, name, body, write));
         const result = registry.update(type, ns, name, body, {
           ...write,
           ...(sub === 'status' ? { subresource: 'status' } : {}),
@@ -224,6 +229,13 @@ export class ApiHttpHandler {
       case 'PATCH': {
         const contentType = req.headers['content-type'] ?? '';
         const body = decodeBody(await readBody(req), contentType);
+        if (isScale) {
+          return this.json(
+            res,
+            200,
+            registry.patchScale(type, ns, name, mediaTypeOf(contentType), body, write),
+          );
+        }
         const result = registry.patch(type, ns, name, mediaTypeOf(contentType), body, {
           ...write,
           ...(sub === 'status' ? { subresource: 'status' } : {}),

@@ -7,11 +7,7 @@ import type { KubeObject } from './types.ts';
  * as kube-apiserver does).
  */
 export function fieldValue(obj: KubeObject, path: string): string {
-  let current: unknown = obj;
-  for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object') return '';
-    current = (current as Record<string, unknown>)[part];
-  }
+  const current = getPath(obj, path);
   if (typeof current === 'string') return current;
   if (typeof current === 'number' || typeof current === 'boolean') return String(current);
   return '';
@@ -43,4 +39,26 @@ export function kubeTime(ms: number): string {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value at a dotted path (`spec.replicas`), or undefined when any step is missing. */
+export function getPath(obj: unknown, path: string): unknown {
+  let current: unknown = obj;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+/** Sets the value at a dotted path, making the objects on the way. */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let current = obj;
+  for (const part of parts.slice(0, -1)) {
+    const next = current[part];
+    if (!isPlainObject(next)) current[part] = {};
+    current = current[part] as Record<string, unknown>;
+  }
+  current[parts[parts.length - 1] ?? ''] = value;
 }

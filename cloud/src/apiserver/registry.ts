@@ -19,7 +19,7 @@ import {
   notFound,
   type StatusCause,
 } from './status.ts';
-import { clone, fieldValue, isPlainObject, jsonEqual, kubeTime } from './object-fields.ts';
+import { clone, fieldValue, getPath, isPlainObject, jsonEqual, kubeTime, setPath } from './object-fields.ts';
 import {
   fieldPaths,
   matchesFields,
@@ -31,6 +31,7 @@ import {
 } from './selectors.ts';
 import { applyMergePatch, applyPatch, patchMetaFor } from './patch/index.ts';
 import {
+  formatLabelSelector,
   pruneUnknownFields,
   resourceTypesFromCrd,
   validateAgainstSchema,
@@ -316,6 +317,60 @@ export class Registry {
     if (!isPlainObject(patched) || !isPlainObject(patched.metadata))
       throw badRequest('the patch removed metadata');
     return { ...this.update(type, namespace, name, patched, options), created: false };
+  }
+
+  /** The autoscaling/v1 Scale of an object whose type serves `/scale`. */
+  getScale(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    return scaleObject(this.scaleOf(type), this.get(type, namespace, name));
+  }
+
+  /**
+   * Sets the replicas a Scale names (PUT `/scale`): the object's spec replicas change, nothing
+   * else (k8s.io/kubernetes pkg/registry/apps/deployment/storage ScaleREST).
+   */
+  updateScale(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
+    const scale = this.scaleOf(type);
+    if (!isPlainObject(body) || !isPlainObject(body.spec))
+      throw badRequest('the body must be an autoscaling/v1 Scale');
+    const replicas = body.spec.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale', 'autoscaling', name, [
+        {
+          field: 'spec.replicas',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        },
+      ]);
+    }
+    const current = this.get(type, namespace, name);
+    const wantRv = isPlainObject(body.metadata) ? body.metadata.resourceVersion : undefined;
+    const next = clone(current);
+    if (typeof wantRv === 'string' && wantRv !== '') next.metadata.resourceVersion = wantRv;
+    setPath(next, scale.specReplicasPath, replicas);
+    return scaleObject(scale, this.update(type, namespace, name, next, options).object);
+  }
+
+  /** PATCH `/scale`: the patch applies to the Scale, then as updateScale. */
+  patchScale(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
+    const patched = applyPatch(contentType, this.getScale(type, namespace, name), patch, undefined);
+    return this.updateScale(type, namespace, name, patched, options);
+  }
+
+  private scaleOf(type: ResourceType): NonNullable<ResourceType['scale']> {
+    if (!type.scale) throw new ApiError(404, 'NotFound', `${type.plural} have no scale subresource`);
+    return type.scale;
   }
 
   delete(
@@ -733,6 +788,10 @@ function prepareForCreate(type: ResourceType, obj: KubeObject): void {
     obj.status = { phase: 'Pending' };
     return;
   }
+  // apps/v1 defaulting: a Deployment without replicas runs one (SetDefaults_Deployment).
+  if (key === 'apps/deployments' && isPlainObject(obj.spec) && obj.spec.replicas === undefined) {
+    obj.spec.replicas = 1;
+  }
   // Kinds with a status subresource start with an empty status; nodes keep theirs (the kubelet
   // registers a node with its status).
   if (type.statusSubresource && key !== '/nodes' && !isCrdType(type)) delete obj.status;
@@ -767,4 +826,28 @@ function randomSuffix(): string {
   let out = '';
   for (let i = 0; i < 5; i++) out += alphabet[randomInt(alphabet.length)];
   return out;
+}
+
+/** The autoscaling/v1 Scale view of an object (apiextensions' scale subresource rules). */
+function scaleObject(scale: NonNullable<ResourceType['scale']>, obj: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata;
+  const selector = scale.labelSelectorPath ? getPath(obj, scale.labelSelectorPath) : undefined;
+  const selectorText =
+    typeof selector === 'string'
+      ? selector
+      : isPlainObject(selector)
+        ? formatLabelSelector(selector)
+        : undefined;
+  const specReplicas = getPath(obj, scale.specReplicasPath);
+  const statusReplicas = getPath(obj, scale.statusReplicasPath);
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
+    spec: { replicas: typeof specReplicas === 'number' ? specReplicas : 0 },
+    status: {
+      replicas: typeof statusReplicas === 'number' ? statusReplicas : 0,
+      ...(selectorText ? { selector: selectorText } : {}),
+    },
+  };
 }

@@ -44,6 +44,17 @@ export interface TableColumn {
   cell: (obj: KubeObject, now: number) => string | number | boolean | null;
 }
 
+/**
+ * Where a kind keeps what its Scale shows (apiextensions.k8s.io/v1 CustomResourceSubresourceScale),
+ * as dotted paths without the leading dot.
+ */
+export interface ScaleSubresource {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  /** A string label selector, or (for built-ins) a metav1.LabelSelector object. */
+  labelSelectorPath?: string;
+}
+
 /** A resource type the server can serve: a built-in or one made from a CRD. */
 export interface ResourceType {
   /** API group; '' for the core group. */
@@ -60,6 +71,8 @@ export interface ResourceType {
   verbs: string[];
   /** Whether `<plural>/status` is served. */
   statusSubresource: boolean;
+  /** The `<plural>/scale` subresource (autoscaling/v1 Scale), when served. */
+  scale?: ScaleSubresource;
   /** Server-side Table columns, Name first. */
   columns: TableColumn[];
   /** Schema used for validation and OpenAPI/explain; undefined = any object accepted. */

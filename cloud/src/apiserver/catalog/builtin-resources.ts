@@ -6,7 +6,7 @@
  * fields, so strict field validation never rejects a valid built-in manifest.
  */
 import { API_VERSION_DESCRIPTION, KIND_DESCRIPTION, METADATA_DESCRIPTION } from './schema-descriptions.ts';
-import type { JSONSchemaProps, KubeObject, ResourceType, TableColumn } from '../types.ts';
+import type { ScaleSubresource, JSONSchemaProps, KubeObject, ResourceType, TableColumn } from '../types.ts';
 import { ageSince, creationAge, humanDuration, parseTimestamp } from './table.ts';
 
 type Json = Record<string, unknown>;
@@ -629,6 +629,7 @@ interface BuiltinSpec {
   shortNames?: string[];
   categories?: string[];
   statusSubresource?: boolean;
+  scale?: ScaleSubresource;
   fieldSelectors?: string[];
   tracksGeneration?: boolean;
   columns: TableColumn[];
@@ -648,6 +649,7 @@ function builtin(s: BuiltinSpec): ResourceType {
     categories: s.categories ?? [],
     verbs: [...STANDARD_VERBS],
     statusSubresource: s.statusSubresource ?? false,
+    ...(s.scale ? { scale: s.scale } : {}),
     columns: s.columns,
     schema: s.schema,
     fieldSelectors: s.fieldSelectors ?? [],
@@ -948,6 +950,12 @@ export function builtinResourceTypes(): ResourceType[] {
       shortNames: ['deploy'],
       categories: ['all'],
       statusSubresource: true,
+      // apps/v1 deployments/scale (pkg/registry/apps/deployment/storage ScaleREST).
+      scale: {
+        specReplicasPath: 'spec.replicas',
+        statusReplicasPath: 'status.replicas',
+        labelSelectorPath: 'spec.selector',
+      },
       tracksGeneration: true,
       columns: [
         nameColumn(),

@@ -5,7 +5,14 @@
  * the CRD validation rules users hit (apiextensions `pkg/apis/apiextensions/validation`).
  */
 import type { StatusCause } from '../status.ts';
-import type { ColumnType, JSONSchemaProps, KubeObject, ResourceType, TableColumn } from '../types.ts';
+import type {
+  ScaleSubresource,
+  ColumnType,
+  JSONSchemaProps,
+  KubeObject,
+  ResourceType,
+  TableColumn,
+} from '../types.ts';
 import { ageColumn, nameColumn, STANDARD_VERBS } from './builtin-resources.ts';
 import {
   dnsNameErrors,
@@ -296,6 +303,7 @@ export function resourceTypesFromCrd(crd: KubeObject): ResourceType[] {
         categories: names.categories,
         verbs: [...STANDARD_VERBS],
         statusSubresource: rec(v['subresources'])['status'] !== undefined,
+        ...scaleOf(rec(rec(v['subresources'])['scale'])),
         columns: [nameColumn(), ...(printer.length > 0 ? printer.map(printerColumn) : [ageColumn()])],
         ...(schema !== undefined ? { schema: schema as JSONSchemaProps } : {}),
         crdName: crd.metadata.name ?? `${names.plural}.${group}`,
@@ -465,4 +473,20 @@ function structuralErrors(s: Json, path: string, level: 'root' | 'field' | 'item
     causes.push(...structuralErrors(rec(ap), `${path}.additionalProperties`, 'field'));
   if (s['items'] !== undefined) causes.push(...structuralErrors(rec(s['items']), `${path}.items`, 'item'));
   return causes;
+}
+
+/** A version's `subresources.scale`, with JSONPaths (`.spec.replicas`) as dotted paths. */
+function scaleOf(scale: Record<string, unknown>): { scale?: ScaleSubresource } {
+  const spec = str(scale['specReplicasPath']);
+  const status = str(scale['statusReplicasPath']);
+  if (!spec || !status) return {};
+  const selector = str(scale['labelSelectorPath']);
+  const dotted = (path: string): string => path.replace(/^\./, '');
+  return {
+    scale: {
+      specReplicasPath: dotted(spec),
+      statusReplicasPath: dotted(status),
+      ...(selector ? { labelSelectorPath: dotted(selector) } : {}),
+    },
+  };
 }

@@ -205,7 +205,20 @@ test('legacy discovery: APIVersions, APIGroupList, APIGroup and APIResourceList 
   const apps = apiResourceList('apps/v1', types)?.['resources'] as Json[];
   assert.deepEqual(
     apps.map((r) => r['name']),
-    ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/status'],
+    ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/status', 'deployments/scale'],
+  );
+  // A scale subresource answers autoscaling/v1 Scale, which kubectl scale looks up here.
+  assert.deepEqual(
+    apps.find((r) => r['name'] === 'deployments/scale'),
+    {
+      name: 'deployments/scale',
+      singularName: '',
+      namespaced: true,
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+      verbs: ['get', 'patch', 'update'],
+    },
   );
   assert.equal(apiResourceList('apps/v2', types), undefined);
 });

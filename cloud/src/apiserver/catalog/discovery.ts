@@ -162,6 +162,8 @@ export function apiGroup(group: string, types: ResourceType[]): Record<string, u
 }
 
 const STATUS_VERBS = ['get', 'patch', 'update'];
+/** A scale subresource answers with autoscaling/v1 Scale, whatever the kind. */
+const SCALE_KIND = { group: 'autoscaling', version: 'v1', kind: 'Scale' } as const;
 
 /**
  * `GET /api/v1` and `/apis/<g>/<v>`: APIResourceList with one entry per resource and one per
@@ -196,6 +198,17 @@ export function apiResourceList(
         verbs: STATUS_VERBS,
       });
     }
+    if (t.scale) {
+      resources.push({
+        name: `${t.plural}/scale`,
+        singularName: '',
+        namespaced: t.namespaced,
+        group: SCALE_KIND.group,
+        version: SCALE_KIND.version,
+        kind: SCALE_KIND.kind,
+        verbs: STATUS_VERBS,
+      });
+    }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
@@ -214,8 +227,13 @@ function resourceDiscovery(t: ResourceType): Record<string, unknown> {
     verbs: t.verbs,
     ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}),
     ...(t.categories.length > 0 ? { categories: t.categories } : {}),
-    ...(t.statusSubresource
-      ? { subresources: [{ subresource: 'status', responseKind, verbs: STATUS_VERBS }] }
+    ...(t.statusSubresource || t.scale
+      ? {
+          subresources: [
+            ...(t.statusSubresource ? [{ subresource: 'status', responseKind, verbs: STATUS_VERBS }] : []),
+            ...(t.scale ? [{ subresource: 'scale', responseKind: SCALE_KIND, verbs: STATUS_VERBS }] : []),
+          ],
+        }
       : {}),
   };
 }
