@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { MAY_IMPORT, WORKSPACES, type Workspace } from './workspaces.ts';
 import { workspaceSourceFiles } from './source-files.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// The repository root; a test passes another tree as the first argument.
+const root = resolve(process.argv[2] ?? resolve(dirname(fileURLToPath(import.meta.url)), '..'));
 const importPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;
 const problems: string[] = [];
 
