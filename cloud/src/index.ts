@@ -1,2 +1,3 @@
 export { ApiServer, type ApiServerOptions } from './apiserver/apiserver.ts';
 export type { KubeObject, ObjectMeta, ResourceType } from './apiserver/types.ts';
+export * from './cloudhub/index.ts';
