@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -74,8 +74,18 @@ test('--help on every command, and the top-level usage', async () => {
   assert.match(top.stdout, /up /);
   const help = await run(['up', '--help']);
   assert.equal(help.code, 0);
-  for (const flag of ['--data-dir DIR', '--nodes N', '--apiserver-port P'])
+  for (const flag of [
+    '--data-dir DIR',
+    '--nodes N',
+    '--apiserver-port P',
+    '--certport P',
+    '--advertise-address A,B',
+  ]) {
     assert.ok(help.stdout.includes(flag), flag);
+  }
+  const tokenHelp = await run(['token', '--help']);
+  assert.equal(tokenHelp.code, 0);
+  assert.match(tokenHelp.stdout, /Usage: edgeproof token \[--data-dir DIR\] \[--kubeconfig FILE\]/);
 });
 
 test('unknown commands, unknown flags and bad values are clear errors with exit code 2', async () => {
@@ -100,7 +110,16 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
   const dir = mkdtempSync(join(tmpdir(), 'edgeproof-cli-'));
   const port = await freePort();
   try {
-    const first = await up(['--data-dir', dir, '--apiserver-port', String(port), '--nodes', '0']);
+    const first = await up([
+      '--data-dir',
+      dir,
+      '--apiserver-port',
+      String(port),
+      '--certport',
+      '0',
+      '--nodes',
+      '0',
+    ]);
     const kubeconfig = join(dir, 'kubeconfig');
     assert.ok(existsSync(kubeconfig));
     assert.match(first.output(), /ready/);
@@ -112,21 +131,59 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
       'customresourcedefinition.apiextensions.k8s.io/devices.devices.kubeedge.io',
     );
 
-    const busy = await run(['up', '--data-dir', join(dir, 'other'), '--apiserver-port', String(port)]);
+    const busy = await run([
+      'up',
+      '--data-dir',
+      join(dir, 'other'),
+      '--apiserver-port',
+      String(port),
+      '--certport',
+      '0',
+    ]);
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+
+    // cloudcore runs too: the join token is in DIR/token and `edgeproof token` prints the same.
+    const token = readFileSync(join(dir, 'token'), 'utf8').trim();
+    assert.match(token, /^[0-9a-f]{64}\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const printed = await run(['token', '--data-dir', dir]);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.equal(printed.stdout.trim(), token);
+    const secrets = await kubectl(kubeconfig, ['-n', 'kubeedge', 'get', 'secrets', '-o', 'name']);
+    assert.deepEqual(secrets.stdout.trim().split('\n').sort(), [
+      'secret/casecret',
+      'secret/cloudcoresecret',
+      'secret/tokensecret',
+    ]);
 
     const exited = exitOf(first.child);
     first.child.kill('SIGINT');
     assert.equal(await exited, 0);
     assert.match(first.output(), /stopped/);
 
-    const second = await up(['--data-dir', dir, '--apiserver-port', String(port)]);
+    const second = await up(['--data-dir', dir, '--apiserver-port', String(port), '--certport', '0']);
     const kept = await kubectl(kubeconfig, ['get', 'configmap', 'kept', '-o', 'jsonpath={.data.a}']);
     assert.equal(kept.stdout, 'b');
     const exited2 = exitOf(second.child);
     second.child.kill('SIGTERM');
     assert.equal(await exited2, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('token without a cluster says how to start one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeproof-token-'));
+  try {
+    const r = await run(['token', '--data-dir', dir]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      new RegExp(`no kubeconfig at ${dir}/kubeconfig: start 'edgeproof up --data-dir ${dir}' first`),
+    );
+    const bad = await run(['up', '--advertise-address', 'not an address']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--advertise-address: "not an address" is neither an IP address nor a DNS name/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -429,13 +429,8 @@ export class CloudSecrets implements CloudHubCredentials {
     }
   }
 
-  private async readSecret(name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.api.readNamespacedSecret({ name, namespace: this.namespace });
-    } catch (err) {
-      if (apiStatusCode(err) === 404) return undefined;
-      throw kubeApiError(`read secret ${this.where(name)}`, err);
-    }
+  private readSecret(name: string): Promise<V1Secret | undefined> {
+    return readSecretIn(this.api, this.namespace, name);
   }
 
   /** Creates the secret; false when it already exists. */
@@ -476,6 +471,32 @@ export class CloudSecrets implements CloudHubCredentials {
 }
 
 /** Why a stored serving certificate must be re-issued, or undefined if it is fine. */
+/** A secret, or undefined when it does not exist. */
+async function readSecretIn(api: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
+  try {
+    return await api.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (apiStatusCode(err) === 404) return undefined;
+    throw kubeApiError(`read secret ${namespace}/${name}`, err);
+  }
+}
+
+/**
+ * The current join token from `tokensecret`, as `keadm gettoken` prints it. cloudcore refreshes
+ * it every 12 h with a 24 h life, so what this returns is valid for at least 12 h.
+ */
+export async function readJoinToken(kubeConfig: KubeConfig, namespace = KUBEEDGE_NAMESPACE): Promise<string> {
+  const secret = await readSecretIn(kubeConfig.makeApiClient(CoreV1Api), namespace, SECRET_NAMES.token);
+  const data = secret?.data?.[SECRET_KEYS.token];
+  if (!data) {
+    throw new EdgeproofError(
+      'ENOTOKEN',
+      `there is no join token in secret ${namespace}/${SECRET_NAMES.token}: start cloudcore first (edgeproof up)`,
+    );
+  }
+  return Buffer.from(data, 'base64').toString('utf8').trim();
+}
+
 function servingProblem(
   serving: CloudHubServingCertificate,
   ca: CloudHubCa,

@@ -9,6 +9,7 @@ export {
 export {
   CloudSecrets,
   KUBEEDGE_NAMESPACE,
+  readJoinToken,
   SECRET_KEYS,
   SECRET_NAMES,
   TOKEN_REFRESH_MS,

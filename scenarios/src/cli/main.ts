@@ -2,6 +2,7 @@
 import { EdgeproofError, errorMessage } from '@edgeproof/core';
 import { helpText, parseFlags, type CommandSpec } from './args.ts';
 import { runUp, upCommand } from './up.ts';
+import { runToken, tokenCommand } from './token.ts';
 
 type Command = {
   spec: CommandSpec;
@@ -10,6 +11,7 @@ type Command = {
 
 const COMMANDS: Record<string, Command> = {
   up: { spec: upCommand, run: runUp },
+  token: { spec: tokenCommand, run: runToken },
 };
 
 const USAGE = `Usage: edgeproof <command> [flags]

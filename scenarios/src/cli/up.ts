@@ -1,20 +1,25 @@
 /**
  * `edgeproof up`: runs the bench in the foreground until SIGINT/SIGTERM. In this version it starts
- * the embedded API server with the KubeEdge CRDs installed and writes DIR/kubeconfig; cloudcore,
- * edge nodes and simulated devices join the same command as they are built (issues 3–5).
+ * the embedded API server with the KubeEdge CRDs installed, writes DIR/kubeconfig, starts cloudcore
+ * (certificate bootstrap on :10002) against it and writes the join token to DIR/token; the
+ * WebSocket hub, edge nodes and simulated devices join the same command as they are built.
  */
+import { writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, InvalidInputError, SystemClock, type LogLevel } from '@edgeproof/core';
-import { ApiServer } from '@edgeproof/cloud';
+import { ApiServer, CloudCore } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
 import { integerFlag, type CommandSpec } from './args.ts';
 
 export const upCommand: CommandSpec = {
   name: 'up',
-  usage: 'edgeproof up [--data-dir DIR] [--nodes N] [--apiserver-port P]',
+  usage:
+    'edgeproof up [--data-dir DIR] [--nodes N] [--apiserver-port P] [--certport P] [--advertise-address A,B]',
   summary:
-    'Run an embedded cluster in the foreground until Ctrl-C: the Kubernetes API server (with the KubeEdge CRDs).\n' +
-    'When it prints "ready", use: kubectl --kubeconfig DIR/kubeconfig get ns',
+    'Run an embedded cluster in the foreground until Ctrl-C: the Kubernetes API server (with the KubeEdge CRDs)\n' +
+    'and cloudcore. When it prints "ready", use: kubectl --kubeconfig DIR/kubeconfig get ns; the join token is in DIR/token.',
   flags: {
     'data-dir': {
       type: 'string',
@@ -33,6 +38,19 @@ export const upCommand: CommandSpec = {
       value: 'P',
       description: 'HTTPS port of the API server (0 = any free port)',
       default: '6443',
+    },
+    certport: {
+      type: 'string',
+      value: 'P',
+      description: "port of cloudhub's certificate server (0 = any free port)",
+      default: '10002',
+    },
+    'advertise-address': {
+      type: 'string',
+      value: 'A,B',
+      description:
+        'addresses edge nodes use to reach cloudcore; listens on all interfaces unless all are loopback',
+      default: '127.0.0.1',
     },
     'log-level': {
       type: 'string',
@@ -60,6 +78,8 @@ export async function runUp(
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: level as LogLevel });
 
+  const certPort = integerFlag('certport', values.certport, 10002, 0, 65535);
+  const advertise = parseAddresses(String(values['advertise-address'] ?? '127.0.0.1'));
   const apiserver = new ApiServer({
     dataDir,
     port,
@@ -70,9 +90,29 @@ export async function runUp(
   await apiserver.start();
   const kubeconfig = join(dataDir, 'kubeconfig');
   apiserver.writeKubeconfig(kubeconfig);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(apiserver.kubeconfig());
+  const cloudcore = new CloudCore({
+    kubeConfig,
+    advertiseAddresses: advertise,
+    certPort,
+    // Reachable from other machines only when the user advertised a non-loopback address.
+    ...(advertise.every(isLoopback) ? { host: '127.0.0.1' } : {}),
+    clock,
+    logger: logger.child('cloudcore'),
+  });
+  try {
+    await cloudcore.start();
+  } catch (err) {
+    await apiserver.stop();
+    throw err;
+  }
+  const tokenFile = join(dataDir, 'token');
+  writeFileSync(tokenFile, cloudcore.token() + '\n', { mode: 0o600 });
   if (nodes > 0)
     out(`edgeproof: note: edge nodes are not part of this version yet; --nodes ${nodes} has no effect`);
   out(`edgeproof: API server at ${apiserver.url()}, data in ${dataDir}`);
+  out(`edgeproof: cloudcore certificate server on port ${cloudcore.certPort()}, join token in ${tokenFile}`);
   out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get namespaces`);
 
   await new Promise<void>((done) => {
@@ -83,7 +123,11 @@ export async function runUp(
       // A second signal while stopping ends the process at once.
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      apiserver.stop().then(done, (err: unknown) => {
+      const stopAll = async (): Promise<void> => {
+        await cloudcore.stop();
+        await apiserver.stop();
+      };
+      stopAll().then(done, (err: unknown) => {
         logger.error('shutdown failed', { err });
         done();
       });
@@ -92,4 +136,25 @@ export async function runUp(
     process.on('SIGTERM', stop);
   });
   out('edgeproof: stopped');
+}
+
+/** `--advertise-address a,b`: IPs or DNS names, as keadm init takes them. */
+function parseAddresses(text: string): string[] {
+  const addresses = text
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (addresses.length === 0) throw new InvalidInputError('--advertise-address needs at least one address');
+  for (const a of addresses) {
+    if (isIP(a) === 0 && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(a)) {
+      throw new InvalidInputError(
+        `--advertise-address: ${JSON.stringify(a)} is neither an IP address nor a DNS name`,
+      );
+    }
+  }
+  return addresses;
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address);
 }
