@@ -110,6 +110,27 @@ export function formatLabelSelector(selector: unknown): string {
     .join(',');
 }
 
+/**
+ * The wide columns of workloads with a pod template (printers.go printDeployment/printDaemonSet):
+ * containers, images and selector (`<none>` when empty, as metav1.FormatLabelSelector prints it).
+ */
+function workloadTemplateColumns(): TableColumn[] {
+  return [
+    column('Containers', (o) => containerCells(templateSpec(o)).names, {
+      priority: 1,
+      description: 'Names of each container in the template.',
+    }),
+    column('Images', (o) => containerCells(templateSpec(o)).images, {
+      priority: 1,
+      description: 'Images referenced by each container in the template.',
+    }),
+    column('Selector', (o) => formatLabelSelector(rec(o['spec'])['selector']) || '<none>', {
+      priority: 1,
+      description: 'Label selector for pods.',
+    }),
+  ];
+}
+
 /** layoutContainerCells: container names and images joined by commas. */
 function containerCells(podSpec: unknown): { names: string; images: string } {
   const containers = arr(rec(podSpec)['containers']).map(rec);
@@ -977,18 +998,7 @@ export function builtinResourceTypes(): ResourceType[] {
             'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
         }),
         ageColumn(),
-        column('Containers', (o) => containerCells(templateSpec(o)).names, {
-          priority: 1,
-          description: 'Names of each container in the template.',
-        }),
-        column('Images', (o) => containerCells(templateSpec(o)).images, {
-          priority: 1,
-          description: 'Images referenced by each container in the template.',
-        }),
-        column('Selector', (o) => formatLabelSelector(rec(o['spec'])['selector']), {
-          priority: 1,
-          description: 'Label selector for pods.',
-        }),
+        ...workloadTemplateColumns(),
       ],
       schema: kindSchema(
         'Deployment enables declarative updates for Pods and ReplicaSets.',
@@ -1034,18 +1044,7 @@ export function builtinResourceTypes(): ResourceType[] {
           description: 'NodeSelector is a selector which must be true for the pod to fit on a node.',
         }),
         ageColumn(),
-        column('Containers', (o) => containerCells(templateSpec(o)).names, {
-          priority: 1,
-          description: 'Names of each container in the template.',
-        }),
-        column('Images', (o) => containerCells(templateSpec(o)).images, {
-          priority: 1,
-          description: 'Images referenced by each container in the template.',
-        }),
-        column('Selector', (o) => formatLabelSelector(rec(o['spec'])['selector']) || '<none>', {
-          priority: 1,
-          description: 'A label query over pods that are managed by the daemon set.',
-        }),
+        ...workloadTemplateColumns(),
       ],
       schema: kindSchema('DaemonSet represents the configuration of a daemon set.', specStatus('DaemonSet')),
     }),
