@@ -1,4 +1,4 @@
-/** Cloudhub: certificate bootstrap on :10002, the join token, and cloudcore's credentials in Secrets. */
+/** Cloudhub: the WebSocket server on :10000 with its node sessions, certificate bootstrap on :10002, the join token, and cloudcore's credentials in Secrets. */
 export {
   CertServer,
   CA_PATH,
@@ -31,3 +31,23 @@ export {
   type TokenParts,
   type VerifyTokenOptions,
 } from './token.ts';
+export {
+  DEFAULT_NODE_LIMIT,
+  NODE_USER_PREFIX,
+  admitUpgrade,
+  type Admission,
+  type AdmissionPolicy,
+  type UpgradeRequest,
+} from './hub-admission.ts';
+export { DEFAULT_HUB_PORT, HubServer, type HubEvents, type HubServerOptions } from './hub-server.ts';
+export {
+  CLOSE_CODES,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_BAD_FRAMES,
+  NodeSession,
+  NodeSessionClosedError,
+  type NodeSessionOptions,
+  type SessionCloseKind,
+  type SessionCloseReason,
+  type SessionTransport,
+} from './node-session.ts';
