@@ -1,1 +1,4 @@
-export {};
+export * from './edgehub/backoff.ts';
+export * from './edgehub/cert-fetch.ts';
+export * from './edgehub/certificates.ts';
+export * from './edgehub/edgehub-client.ts';
