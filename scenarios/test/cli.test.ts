@@ -161,7 +161,16 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
     assert.equal(await exited, 0);
     assert.match(first.output(), /stopped/);
 
-    const second = await up(['--data-dir', dir, '--apiserver-port', String(port), '--certport', '0']);
+    const second = await up([
+      '--data-dir',
+      dir,
+      '--apiserver-port',
+      String(port),
+      '--certport',
+      '0',
+      '--cloudhub-port',
+      '0',
+    ]);
     const kept = await kubectl(kubeconfig, ['get', 'configmap', 'kept', '-o', 'jsonpath={.data.a}']);
     assert.equal(kept.stdout, 'b');
     const exited2 = exitOf(second.child);

@@ -16,7 +16,7 @@ import { integerFlag, type CommandSpec } from './args.ts';
 export const upCommand: CommandSpec = {
   name: 'up',
   usage:
-    'edgeproof up [--data-dir DIR] [--nodes N] [--apiserver-port P] [--certport P] [--advertise-address A,B]',
+    'edgeproof up [--data-dir DIR] [--nodes N] [--apiserver-port P] [--cloudhub-port P] [--certport P] [--advertise-address A,B]',
   summary:
     'Run an embedded cluster in the foreground until Ctrl-C: the Kubernetes API server (with the KubeEdge CRDs)\n' +
     'and cloudcore. When it prints "ready", use: kubectl --kubeconfig DIR/kubeconfig get ns; the join token is in DIR/token.',
@@ -38,6 +38,12 @@ export const upCommand: CommandSpec = {
       value: 'P',
       description: 'HTTPS port of the API server (0 = any free port)',
       default: '6443',
+    },
+    'cloudhub-port': {
+      type: 'string',
+      value: 'P',
+      description: "port of cloudhub's WebSocket server for edge nodes (0 = any free port)",
+      default: '10000',
     },
     certport: {
       type: 'string',
@@ -79,6 +85,7 @@ export async function runUp(
   const logger = createLogger('edgeproof', { level: level as LogLevel });
 
   const certPort = integerFlag('certport', values.certport, 10002, 0, 65535);
+  const hubPort = integerFlag('cloudhub-port', values['cloudhub-port'], 10000, 0, 65535);
   const advertise = parseAddresses(String(values['advertise-address'] ?? '127.0.0.1'));
   const apiserver = new ApiServer({
     dataDir,
@@ -96,6 +103,7 @@ export async function runUp(
     kubeConfig,
     advertiseAddresses: advertise,
     certPort,
+    hubPort,
     // Reachable from other machines only when the user advertised a non-loopback address.
     ...(advertise.every(isLoopback) ? { host: '127.0.0.1' } : {}),
     clock,
@@ -112,7 +120,9 @@ export async function runUp(
   if (nodes > 0)
     out(`edgeproof: note: edge nodes are not part of this version yet; --nodes ${nodes} has no effect`);
   out(`edgeproof: API server at ${apiserver.url()}, data in ${dataDir}`);
-  out(`edgeproof: cloudcore certificate server on port ${cloudcore.certPort()}, join token in ${tokenFile}`);
+  out(
+    `edgeproof: cloudcore: edge nodes connect to port ${cloudcore.hubPort()}, certificates on port ${cloudcore.certPort()}, join token in ${tokenFile}`,
+  );
   out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get namespaces`);
 
   await new Promise<void>((done) => {
