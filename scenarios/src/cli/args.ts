@@ -4,7 +4,7 @@
  * and say what is expected.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidInputError } from '@edgeproof/core';
+import { errorMessage, InvalidInputError, type Logger, type LogLevel } from '@edgeproof/core';
 
 export type FlagSpec = {
   type: 'string' | 'boolean';
@@ -76,4 +76,44 @@ export function integerFlag(
   if (value < min || value > max)
     throw new InvalidInputError(`--${name} must be between ${min} and ${max}, not ${value}`);
   return value;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** `--log-level`, default info. */
+export function parseLogLevel(raw: string | boolean | undefined): LogLevel {
+  const level = String(raw ?? 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new InvalidInputError(
+      `--log-level must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(level)}`,
+    );
+  }
+  return level as LogLevel;
+}
+
+/**
+ * Runs until SIGINT or SIGTERM, then `stop()`; a second signal while stopping ends the process at
+ * once (exit 130/143), as a user pressing Ctrl-C twice expects.
+ */
+export async function waitForShutdown(
+  out: (line: string) => void,
+  stop: () => Promise<void>,
+  logger: Logger,
+): Promise<void> {
+  await new Promise<void>((done) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      out(`edgeproof: ${signal} received, shutting down`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      stop().then(done, (err: unknown) => {
+        logger.error('shutdown failed', { err: errorMessage(err) });
+        done();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  out('edgeproof: stopped');
 }

@@ -8,10 +8,10 @@ import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, InvalidInputError, SystemClock, type LogLevel } from '@edgeproof/core';
+import { createLogger, InvalidInputError, SystemClock } from '@edgeproof/core';
 import { ApiServer, CloudCore } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
-import { integerFlag, type CommandSpec } from './args.ts';
+import { integerFlag, parseLogLevel, waitForShutdown, type CommandSpec } from './args.ts';
 
 export const upCommand: CommandSpec = {
   name: 'up',
@@ -67,8 +67,6 @@ export const upCommand: CommandSpec = {
   },
 };
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
 export async function runUp(
   values: Record<string, string | boolean | undefined>,
   out: (line: string) => void,
@@ -76,13 +74,8 @@ export async function runUp(
   const dataDir = resolve(String(values['data-dir'] ?? '.edgeproof'));
   const port = integerFlag('apiserver-port', values['apiserver-port'], 6443, 0, 65535);
   const nodes = integerFlag('nodes', values.nodes, 2, 0, 100_000);
-  const level = String(values['log-level'] ?? 'info');
-  if (!LEVELS.includes(level as LogLevel))
-    throw new InvalidInputError(
-      `--log-level must be one of ${LEVELS.join(', ')}, not ${JSON.stringify(level)}`,
-    );
   const clock = new SystemClock();
-  const logger = createLogger('edgeproof', { level: level as LogLevel });
+  const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
 
   const certPort = integerFlag('certport', values.certport, 10002, 0, 65535);
   const hubPort = integerFlag('cloudhub-port', values['cloudhub-port'], 10000, 0, 65535);
@@ -125,27 +118,14 @@ export async function runUp(
   );
   out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get namespaces`);
 
-  await new Promise<void>((done) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      out(`edgeproof: ${signal} received, shutting down`);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      // A second signal while stopping ends the process at once.
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      const stopAll = async (): Promise<void> => {
-        await cloudcore.stop();
-        await apiserver.stop();
-      };
-      stopAll().then(done, (err: unknown) => {
-        logger.error('shutdown failed', { err });
-        done();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  out('edgeproof: stopped');
+  await waitForShutdown(
+    out,
+    async () => {
+      await cloudcore.stop();
+      await apiserver.stop();
+    },
+    logger,
+  );
 }
 
 /** `--advertise-address a,b`: IPs or DNS names, as keadm init takes them. */
