@@ -1,0 +1,450 @@
+/**
+ * EdgeCore: one edge node, wired from EdgeHub (the cloud link), MetaStore (the local SQLite copy)
+ * and the node-status duties of KubeEdge's edged (kubeedge-protocol.md §4.3, §5.1, §6).
+ *
+ * - Certificates: `ensureNodeCertificate` in `<dataDir>/certs`; stored ones are reused, so a
+ *   restart does not bootstrap again (§2.4).
+ * - On every (re)connect: registers the node (`insert` `default/node/<n>`, source `edged`, group
+ *   `meta`, §4.3), renews the lease, and from then on every `statusIntervalMs` (10 s, §6) sends a
+ *   `nodepatch` with a fresh Ready heartbeat and a lease renewal (`kube-node-lease/lease/<n>`,
+ *   `insert` once, then `update`; 40 s duration, §6).
+ * - Downstream `resource` insert/update/delete are stored in `<dataDir>/edgecore.db` and ACKed
+ *   with a `response` whose content is `"OK"` (same route, `parent_msg_id` = the message's id):
+ *   what edge MetaManager does and what cloudhub waits for (§3.2; `edge/pkg/metamanager/process.go`).
+ *   A store failure sends no ACK, so the cloud resends.
+ * - Replies to our requests (§4.2: operation `response`, content `{"Object","Err"}`) resolve the
+ *   pending request; an `Err` is logged.
+ *
+ * No globals, injected clock, no I/O in the constructor (ARCHITECTURE.md §4): many EdgeCores can
+ * run in one process. `stop()` cancels every timer it made.
+ */
+import {
+  arch,
+  availableParallelism,
+  hostname,
+  networkInterfaces,
+  platform,
+  release,
+  totalmem,
+} from 'node:os';
+import { join } from 'node:path';
+import {
+  InvalidInputError,
+  MESSAGE_OK,
+  contentAsString,
+  errorMessage,
+  messageBuilder,
+  parseEdgeResource,
+  type Clock,
+  type Logger,
+  type Message,
+  type MessageBuilder,
+  type TimerHandle,
+} from '@edgeproof/core';
+import type { CertFetch } from '../edgehub/cert-fetch.ts';
+import { ensureNodeCertificate } from '../edgehub/certificates.ts';
+import { EdgeHub, type EdgeHubOptions } from '../edgehub/edgehub-client.ts';
+import { MetaStore } from '../metamanager/store.ts';
+
+/** edged's node status update frequency (§6). */
+export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
+/** edged's node lease duration (§6). */
+export const DEFAULT_LEASE_DURATION_SECONDS = 40;
+/** Reported as `nodeInfo.kubeletVersion`: the kubelet fork KubeEdge builds on (§6) plus our name. */
+export const EDGEPROOF_KUBELET_VERSION = 'v1.32.4-kubeedge-edgeproof';
+export const EDGEPROOF_RUNTIME_VERSION = 'edgeproof://0.1.0';
+/** `registerNodeNamespace` (§4.3). */
+export const REGISTER_NODE_NAMESPACE = 'default';
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** How long a request waits for its reply before it is forgotten (`remoteQueryTimeout`, §4.3). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+/** Kubelet's default `maxPods`. */
+const DEFAULT_MAX_PODS = 110;
+
+export interface EdgeCoreOptions {
+  /** Holds `certs/` and `edgecore.db`. */
+  dataDir: string;
+  nodeName: string;
+  /** cloudhub's WebSocket address, `host:port` (default port 10000). */
+  cloudHub: string;
+  /** cloudhub's certificate server, `host:port` (default port 10002). */
+  certServer: string;
+  /** Join token; needed only on the first start (no stored certificate). */
+  token?: string;
+  clock: Clock;
+  logger: Logger;
+  statusIntervalMs?: number;
+  leaseDurationSeconds?: number;
+  /** Extra node labels, added to the edge labels. */
+  labels?: Record<string, string>;
+  /** The InternalIP reported; default the first non-internal IPv4 address, else 127.0.0.1. */
+  nodeIP?: string;
+  /** EdgeHub tuning (tests shorten keepalive and backoff). */
+  edgeHub?: Partial<
+    Pick<
+      EdgeHubOptions,
+      'keepaliveIntervalMs' | 'writeTimeoutMs' | 'backoff' | 'projectId' | 'maxQueuedMessages'
+    >
+  >;
+  /** Certificate transport; default HTTPS. */
+  certFetch?: CertFetch;
+  /** Message ids; default `crypto.randomUUID`. */
+  newId?: () => string;
+}
+
+interface Pending {
+  what: string;
+  sentAt: number;
+}
+
+/** One edge node; see the module comment. */
+export class EdgeCore {
+  readonly nodeName: string;
+  private readonly opts: EdgeCoreOptions;
+  private readonly log: Logger;
+  private readonly builder: MessageBuilder;
+  private readonly statusIntervalMs: number;
+  private readonly leaseDurationSeconds: number;
+  private readonly pending = new Map<string, Pending>();
+
+  private hub: EdgeHub | undefined;
+  private store: MetaStore | undefined;
+  private statusTimer: TimerHandle | undefined;
+  private started = false;
+  private stopped = false;
+  private leaseCreated = false;
+  /** When Ready last became True (the condition's lastTransitionTime). */
+  private readySince = 0;
+  /** The Node's UID from the register reply, for the lease's ownerReference. */
+  private nodeUid: string | undefined;
+
+  constructor(options: EdgeCoreOptions) {
+    if (options.dataDir === '') throw new InvalidInputError('dataDir must not be empty');
+    this.opts = options;
+    this.nodeName = options.nodeName;
+    this.log = options.logger.child('edgecore');
+    this.builder = messageBuilder({
+      clock: options.clock,
+      ...(options.newId ? { newId: options.newId } : {}),
+    });
+    this.statusIntervalMs = positive(
+      options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS,
+      'statusIntervalMs',
+    );
+    this.leaseDurationSeconds = positive(
+      options.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
+      'leaseDurationSeconds',
+    );
+  }
+
+  /** True while the link to cloudhub is up. */
+  connected(): boolean {
+    return this.hub?.connected ?? false;
+  }
+
+  /** Requests sent and not yet answered (dropped after `REQUEST_TIMEOUT_MS`). */
+  pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Gets credentials (bootstrapping with the token only when none are stored), opens the database
+   * and starts connecting. Resolves once connecting has begun; watch `connected()`. Rejects when
+   * there is no usable certificate and it cannot get one, or the database cannot be opened.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const o = this.opts;
+    const credentials = await ensureNodeCertificate({
+      dir: join(o.dataDir, 'certs'),
+      nodeName: o.nodeName,
+      certServer: o.certServer,
+      clock: o.clock,
+      logger: this.log,
+      ...(o.token !== undefined ? { token: o.token } : {}),
+      ...(o.certFetch !== undefined ? { fetch: o.certFetch } : {}),
+    });
+    if (this.stopped) return;
+    this.log.info('node certificate ready', { source: credentials.source });
+    this.store = MetaStore.open(join(o.dataDir, 'edgecore.db'));
+    this.hub = new EdgeHub({
+      ...o.edgeHub,
+      server: o.cloudHub,
+      nodeName: o.nodeName,
+      credentials,
+      clock: o.clock,
+      logger: this.log,
+      ...(o.newId ? { newId: o.newId } : {}),
+      onMessage: (m) => this.onMessage(m),
+      onConnectionChange: (up) => this.onConnectionChange(up),
+    });
+    this.hub.start();
+  }
+
+  /** Stops the status loop, closes the link and the database; leaves no timer behind. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.statusTimer?.cancel();
+    this.statusTimer = undefined;
+    await this.hub?.stop();
+    this.store?.close();
+    this.pending.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private onConnectionChange(up: boolean): void {
+    this.statusTimer?.cancel();
+    this.statusTimer = undefined;
+    if (!up || this.stopped) return;
+    // edged registers at start and KubeEdge re-registers after a reconnect; insert is idempotent on
+    // the cloud (register = create or update, §4.2).
+    if (this.readySince === 0) this.readySince = this.opts.clock.now();
+    this.request('insert', `${REGISTER_NODE_NAMESPACE}/node/${this.nodeName}`, this.nodeObject());
+    this.renewLease();
+    this.statusTimer = this.opts.clock.setInterval(() => this.statusTick(), this.statusIntervalMs);
+  }
+
+  private statusTick(): void {
+    if (this.stopped || !this.connected()) return;
+    this.prunePending();
+    // The kubelet patches node status through `default/nodepatch/<n>`; the content is the
+    // strategic-merge patch as a JSON string (§4.3, §6).
+    this.request(
+      'patch',
+      `${REGISTER_NODE_NAMESPACE}/nodepatch/${this.nodeName}`,
+      JSON.stringify(this.statusPatch()),
+    );
+    this.renewLease();
+  }
+
+  private renewLease(): void {
+    const op = this.leaseCreated ? 'update' : 'insert';
+    this.leaseCreated = true;
+    this.request(op, `${NODE_LEASE_NAMESPACE}/lease/${this.nodeName}`, this.leaseObject());
+  }
+
+  /** Sends an edged request (§4.3) and remembers it until its reply. */
+  private request(operation: 'insert' | 'update' | 'patch', resource: string, content: unknown): void {
+    const m = this.builder.newMessage({ source: 'edged', group: 'meta', operation, resource, content });
+    try {
+      this.hub?.send(m);
+      this.pending.set(m.header.msg_id, { what: `${operation} ${resource}`, sentAt: this.opts.clock.now() });
+    } catch (err) {
+      this.log.warn('request not sent', { operation, resource, error: errorMessage(err) });
+    }
+  }
+
+  private prunePending(): void {
+    const cutoff = this.opts.clock.now() - REQUEST_TIMEOUT_MS;
+    for (const [id, p] of this.pending) {
+      if (p.sentAt <= cutoff) {
+        this.pending.delete(id);
+        this.log.warn('no reply from the cloud', { request: p.what, msgId: id });
+      }
+    }
+  }
+
+  private onMessage(m: Message): void {
+    const parent = m.header.parent_msg_id;
+    if (parent !== undefined && parent !== '') {
+      this.onReply(parent, m);
+      return;
+    }
+    const op = m.route.operation;
+    if (m.route.group === 'resource' && (op === 'insert' || op === 'update' || op === 'delete')) {
+      this.storeAndAck(m, op);
+      return;
+    }
+    this.log.debug('downstream message not handled', { route: m.route, msgId: m.header.msg_id });
+  }
+
+  private onReply(parent: string, m: Message): void {
+    const p = this.pending.get(parent);
+    if (p === undefined) {
+      this.log.debug('reply to an unknown request', { parent, route: m.route });
+      return;
+    }
+    this.pending.delete(parent);
+    if (m.route.operation === 'error') {
+      this.log.warn('the cloud refused a request', { request: p.what, error: contentAsString(m) });
+      return;
+    }
+    // ObjectResp: {"Object":…,"Err":…} with capitalised keys (§4.2).
+    const c = m.content as { Object?: { metadata?: { uid?: unknown } }; Err?: unknown } | null;
+    const err = typeof c === 'object' && c !== null ? c.Err : undefined;
+    if (
+      err !== undefined &&
+      err !== null &&
+      err !== '' &&
+      !(typeof err === 'object' && Object.keys(err).length === 0)
+    ) {
+      this.log.warn('the cloud answered a request with an error', {
+        request: p.what,
+        error: typeof err === 'string' ? err : JSON.stringify(err),
+      });
+      return;
+    }
+    const uid = typeof c === 'object' && c !== null ? c.Object?.metadata?.uid : undefined;
+    if (p.what.startsWith('insert default/node/') && typeof uid === 'string') this.nodeUid = uid;
+    this.log.debug('request answered', { request: p.what });
+  }
+
+  /** MetaManager's handling of a downstream insert/update/delete (§3.2, §5.1). */
+  private storeAndAck(m: Message, op: 'insert' | 'update' | 'delete'): void {
+    const store = this.store;
+    const resource = m.route.resource ?? '';
+    if (store === undefined) return;
+    try {
+      const ref = parseEdgeResource(resource, op);
+      if (ref.kind !== 'object')
+        throw new InvalidInputError(`resource "${resource}" does not name one object`);
+      if (op === 'delete') {
+        const uid = (m.content as { metadata?: { uid?: unknown } } | null)?.metadata?.uid;
+        if (ref.resourceType === 'pod') {
+          // A pod delete removes the row only for the same UID, and its podpatch row (§5.1).
+          if (store.delete(resource, typeof uid === 'string' ? { uid } : {})) {
+            store.delete(`${ref.namespace}/podpatch/${ref.name}`);
+          }
+        } else {
+          store.delete(resource);
+        }
+      } else {
+        store.upsert(resource, ref.resourceType, contentAsString(m), m.header.resourceversion);
+      }
+    } catch (err) {
+      // No ACK: cloudhub resends within 5 s (§3.2).
+      this.log.error('downstream message not stored', { resource, operation: op, error: errorMessage(err) });
+      return;
+    }
+    try {
+      this.hub?.send(this.builder.newResponse(m, MESSAGE_OK));
+    } catch (err) {
+      this.log.warn('ACK not sent', { resource, error: errorMessage(err) });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Objects
+
+  private readyCondition(): Record<string, string> {
+    return {
+      type: 'Ready',
+      status: 'True',
+      lastHeartbeatTime: rfc3339(this.opts.clock.now()),
+      lastTransitionTime: rfc3339(this.readySince),
+      reason: 'EdgeReady',
+      message: 'edge is posting ready status',
+    };
+  }
+
+  private statusPatch(): unknown {
+    return { status: { conditions: [this.readyCondition()] } };
+  }
+
+  /** The v1 Node edged registers (§4.1: the edge labels; §6). */
+  nodeObject(): Record<string, unknown> {
+    const goos = goOs();
+    const goarch = goArch();
+    const resources = {
+      cpu: String(availableParallelism()),
+      memory: `${Math.floor(totalmem() / 1024)}Ki`,
+      pods: String(DEFAULT_MAX_PODS),
+    };
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: this.nodeName,
+        labels: {
+          ...this.opts.labels,
+          'node-role.kubernetes.io/edge': '',
+          'node-role.kubernetes.io/agent': '',
+          'kubernetes.io/hostname': this.nodeName,
+          'kubernetes.io/os': goos,
+          'kubernetes.io/arch': goarch,
+        },
+      },
+      spec: {},
+      status: {
+        conditions: [this.readyCondition()],
+        addresses: [
+          { type: 'InternalIP', address: this.opts.nodeIP ?? internalIP() },
+          { type: 'Hostname', address: this.nodeName },
+        ],
+        nodeInfo: {
+          machineID: '',
+          systemUUID: '',
+          bootID: '',
+          kernelVersion: release(),
+          osImage: `${goos} (${hostname()})`,
+          containerRuntimeVersion: EDGEPROOF_RUNTIME_VERSION,
+          kubeletVersion: EDGEPROOF_KUBELET_VERSION,
+          kubeProxyVersion: '',
+          operatingSystem: goos,
+          architecture: goarch,
+        },
+        capacity: resources,
+        allocatable: { ...resources },
+      },
+    };
+  }
+
+  /** The node Lease (coordination.k8s.io/v1; §6). */
+  private leaseObject(): Record<string, unknown> {
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: this.nodeName,
+        namespace: NODE_LEASE_NAMESPACE,
+        // The kubelet makes the Node own its lease, so deleting the node deletes the lease.
+        ...(this.nodeUid !== undefined
+          ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: this.nodeUid }] }
+          : {}),
+      },
+      spec: {
+        holderIdentity: this.nodeName,
+        leaseDurationSeconds: this.leaseDurationSeconds,
+        renewTime: microTime(this.opts.clock.now()),
+      },
+    };
+  }
+}
+
+/** metav1.Time: RFC 3339, whole seconds, UTC. */
+export function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** metav1.MicroTime: RFC 3339 with six fraction digits, UTC (`2006-01-02T15:04:05.000000Z07:00`). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Go's GOOS for this platform. */
+function goOs(): string {
+  const p = platform();
+  return p === 'win32' ? 'windows' : p;
+}
+
+/** Go's GOARCH for this CPU. */
+function goArch(): string {
+  const a = arch();
+  const map: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le' };
+  return map[a] ?? a;
+}
+
+function internalIP(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function positive(n: number, name: string): number {
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidInputError(`${name} must be a positive number, got ${n}`);
+  return n;
+}
