@@ -1,0 +1,407 @@
+/**
+ * EdgeController's upstream half (kubeedge-protocol.md §4.2): edge → cloud requests about the
+ * edge node itself — node register and query, node status patch, lease create/update — carried out
+ * against the Kubernetes API through @kubernetes/client-node, and answered on the node's session.
+ *
+ * Behaviour checked in kubeedge/kubeedge `cloud/pkg/edgecontroller/controller/upstream.go`:
+ * - `registerNode` / `createNode`: the Node in the content is created under the resource's name;
+ *   labels under `kubernetes.io` / `*.kubernetes.io` are left out of the create call and merge-patched
+ *   on afterwards (the NodeRestriction admission plugin refuses them from a node at create), and the
+ *   node is annotated `cloudcore=<cloudcore address>` (`common.EdgeMappingCloudKey`).
+ * - `patchNode`: strategic-merge patch of the `status` subresource. Go reads the content as a
+ *   base64url string (`base64.URLEncoding.DecodeString`); we also accept the patch as a JSON string
+ *   or a JSON object (§1.1).
+ * - `createOrUpdateLease`: `insert` → Create, `update` → Update of the Lease in the content.
+ * - Register, nodepatch and lease replies are `ObjectResp` `{"Object":…,"Err":…}` with capitalised
+ *   keys. `Err` is a Go `error`: `null` on success, and on failure the `*StatusError`, which
+ *   `encoding/json` writes as `{"ErrStatus":<metav1.Status>}` — the edge decodes it back into
+ *   `apierrors.StatusError` (`edge/pkg/metamanager/client/node.go` `handleNodeResp`).
+ * - `queryNode` (`queryInner`): the bare Node.
+ * - Replies use `model.NewMessage(msg.GetID())` with source `edgecontroller`, group `resource`,
+ *   operation `response`, the request's resource, and the object's resourceVersion in the header.
+ *
+ * Deliberate differences from KubeEdge:
+ * - Node identity is enforced: a message whose resource is not about `session.nodeId` (its
+ *   `node/<id>/` prefix, or the node/lease name) is refused. KubeEdge trusts the edge here.
+ * - Register adds `node-role.kubernetes.io/edge` and `node-role.kubernetes.io/agent` when the edge
+ *   left them out (KubeEdge's kubelet fork adds them on the edge side, §4.1), since downstream and the
+ *   lifecycle controller select edge nodes by that label.
+ * - Register of a node that already exists merges the sent labels and annotations into it and
+ *   patches its status, instead of failing with AlreadyExists.
+ * - Refusals (bad resource, wrong node, garbage content, unknown type/operation) get an `error`
+ *   reply (`NewErrorMessage` shape, answering the request's id) instead of being dropped silently.
+ *
+ * Replies go straight to `session.send`, so their resource has the `node/<id>/` prefix removed
+ * already (KubeEdge's `TrimMessage` runs before the write, see `cloudhub/node-session.ts`).
+ */
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Lease,
+  type V1Node,
+} from '@kubernetes/client-node';
+import {
+  InvalidInputError,
+  contentAsJson,
+  errorMessage,
+  messageBuilder,
+  parseCloudResource,
+  trimNodePrefix,
+  type Clock,
+  type Logger,
+  type Message,
+  type MessageBuilder,
+} from '@edgeproof/core';
+import { apiStatusCode } from '../cloudhub/kube-errors.ts';
+
+/** Label every edge node carries (§4.1). */
+export const EDGE_NODE_ROLE_LABEL = 'node-role.kubernetes.io/edge';
+/** Second role label KubeEdge's kubelet fork adds at registration (§4.1). */
+export const AGENT_NODE_ROLE_LABEL = 'node-role.kubernetes.io/agent';
+/** Namespace of node heartbeat Leases (§4.3). */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** Annotation KubeEdge puts on a registered node (`common.EdgeMappingCloudKey`). */
+export const CLOUDCORE_ANNOTATION = 'cloudcore';
+
+/** What the handler needs of a cloudhub session (`cloudhub/node-session.ts` `NodeSession`). */
+export interface UpstreamSession {
+  readonly nodeId: string;
+  send(message: Message): Promise<void>;
+}
+
+/** The API server's `metav1.Status`, as much of it as a reply carries. */
+export interface KubeStatus {
+  kind: 'Status';
+  apiVersion: 'v1';
+  status: 'Failure';
+  message: string;
+  reason: string;
+  code: number;
+  details?: unknown;
+}
+
+/** KubeEdge's `ObjectResp` (`upstream.go`): capitalised keys on the wire. */
+export interface ObjectResp<T> {
+  Object: T | null;
+  /** `null` on success; Go's `*apierrors.StatusError` JSON on failure. */
+  Err: { ErrStatus: KubeStatus } | null;
+}
+
+export interface UpstreamControllerOptions {
+  kubeConfig: KubeConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Value of the `cloudcore` annotation on registered nodes; left out when unset. */
+  cloudcoreAddress?: string;
+}
+
+/** A request we will not carry out; answered with an `error` reply. */
+class Refusal extends Error {}
+
+/**
+ * Handles upstream messages for node, nodepatch and lease (see the module comment). One instance
+ * serves every session; it holds no per-node state.
+ */
+export class UpstreamController {
+  private readonly core: CoreV1Api;
+  private readonly coordination: CoordinationV1Api;
+  private readonly logger: Logger;
+  private readonly builder: MessageBuilder;
+  private readonly cloudcoreAddress: string | undefined;
+
+  constructor(options: UpstreamControllerOptions) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.logger = options.logger;
+    this.builder = messageBuilder({ clock: options.clock });
+    this.cloudcoreAddress = options.cloudcoreAddress;
+  }
+
+  /**
+   * Carries out one upstream message from `session` and sends the reply on it. Never throws: every
+   * failure is logged, and answered when the session is still there to answer.
+   */
+  async handle(session: UpstreamSession, message: Message): Promise<void> {
+    let reply: Message;
+    try {
+      reply = await this.dispatch(session.nodeId, message);
+    } catch (err) {
+      const refused = err instanceof Refusal || err instanceof InvalidInputError;
+      this.logger.warn(refused ? 'upstream message refused' : 'upstream message failed', {
+        node: session.nodeId,
+        msgId: message.header?.msg_id,
+        operation: message.route?.operation,
+        resource: message.route?.resource,
+        error: errorMessage(err),
+      });
+      reply = this.errorReply(message, errorMessage(err));
+    }
+    try {
+      await session.send(reply);
+    } catch (err) {
+      this.logger.warn('cannot send upstream reply', {
+        node: session.nodeId,
+        msgId: message.header?.msg_id,
+        error: errorMessage(err),
+      });
+    }
+  }
+
+  private async dispatch(nodeId: string, message: Message): Promise<Message> {
+    const operation = message.route?.operation ?? '';
+    const ref = parseCloudResource(message.route?.resource ?? '', operation);
+    if (ref.nodeId !== nodeId) {
+      throw new Refusal(`node "${nodeId}" may not act for node "${ref.nodeId}"`);
+    }
+    if (ref.kind !== 'object') {
+      throw new Refusal(`resource "${message.route.resource}" is not handled by edgecontroller upstream`);
+    }
+    const { resourceType, name, namespace } = ref;
+    const key = `${resourceType}/${operation}`;
+    if (resourceType === 'node' || resourceType === 'nodepatch') {
+      if (name !== nodeId) throw new Refusal(`node "${nodeId}" may not act on node "${name}"`);
+    }
+    if (resourceType === 'lease') {
+      if (name !== nodeId) throw new Refusal(`node "${nodeId}" may not act on lease "${name}"`);
+      if (namespace !== NODE_LEASE_NAMESPACE) {
+        throw new Refusal(`node leases live in "${NODE_LEASE_NAMESPACE}", not "${namespace}"`);
+      }
+    }
+    switch (key) {
+      case 'node/insert':
+        return this.objectReply(message, () => this.registerNode(name, message));
+      case 'node/query':
+        return this.reply(message, await this.core.readNode({ name }));
+      case 'nodepatch/patch':
+        return this.objectReply(message, () => this.patchNodeStatus(name, message));
+      case 'lease/insert':
+      case 'lease/update':
+        return this.objectReply(message, () => this.writeLease(name, operation, message));
+      default:
+        throw new Refusal(`operation "${operation}" on resource type "${resourceType}" is not supported`);
+    }
+  }
+
+  /** `registerNode` + `createNode`; an existing node gets the sent labels, annotations and status. */
+  private async registerNode(name: string, message: Message): Promise<V1Node> {
+    const node = objectContent<V1Node>(message, 'a Node');
+    checkContentName(node, name);
+    const labels: Record<string, string> = {
+      ...(node.metadata?.labels ?? {}),
+    };
+    labels[EDGE_NODE_ROLE_LABEL] ??= '';
+    labels[AGENT_NODE_ROLE_LABEL] ??= '';
+    const reserved: Record<string, string> = {};
+    const plain: Record<string, string> = {};
+    for (const [k, v] of Object.entries(labels)) (isKubernetesIoLabel(k) ? reserved : plain)[k] = v;
+    const annotations: Record<string, string> = { ...(node.metadata?.annotations ?? {}) };
+    if (this.cloudcoreAddress) annotations[CLOUDCORE_ANNOTATION] = this.cloudcoreAddress;
+
+    const body: V1Node = {
+      ...node,
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { ...node.metadata, name, labels: plain, annotations },
+    };
+    delete body.metadata?.resourceVersion;
+    delete body.metadata?.uid;
+    try {
+      await this.core.createNode({ body });
+    } catch (err) {
+      if (apiStatusCode(err) !== 409) throw err;
+      // Already registered (an edge re-registering after a restart): merge in what it sent.
+      if (node.status) {
+        await this.core.patchNodeStatus(
+          { name, body: { status: node.status } },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
+      }
+      return this.core.patchNode(
+        { name, body: { metadata: { labels, annotations } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+    // Reserved labels after the create, as KubeEdge does (merge patch of metadata.labels).
+    return this.core.patchNode(
+      { name, body: { metadata: { labels: reserved } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /** `patchNode`: strategic-merge patch of `nodes/<name>/status`. */
+  private patchNodeStatus(name: string, message: Message): Promise<V1Node> {
+    return this.core.patchNodeStatus(
+      { name, body: patchContent(message) },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+  }
+
+  /** `createOrUpdateLease`: insert → create, update → replace. */
+  private writeLease(name: string, operation: string, message: Message): Promise<V1Lease> {
+    const lease = objectContent<V1Lease>(message, 'a Lease');
+    checkContentName(lease, name);
+    const body: V1Lease = {
+      ...lease,
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { ...lease.metadata, name, namespace: NODE_LEASE_NAMESPACE },
+    };
+    return operation === 'insert'
+      ? this.coordination.createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body })
+      : this.coordination.replaceNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE, body });
+  }
+
+  /**
+   * Runs a Kubernetes write and wraps its outcome in `ObjectResp`. An API failure is an answer, not
+   * a refusal: `{"Object":null,"Err":{"ErrStatus":…}}` in a `response`, as KubeEdge sends it.
+   * Content we cannot read is refused before any call (thrown out of `run`).
+   */
+  private async objectReply<T extends { metadata?: { resourceVersion?: string } }>(
+    request: Message,
+    run: () => Promise<T>,
+  ): Promise<Message> {
+    let object: T;
+    try {
+      object = await run();
+    } catch (err) {
+      if (err instanceof Refusal || err instanceof InvalidInputError) throw err;
+      const status = toStatus(err);
+      this.logger.warn('kubernetes call for upstream message failed', {
+        msgId: request.header.msg_id,
+        resource: request.route.resource,
+        code: status.code,
+        error: status.message,
+      });
+      return this.reply(request, { Object: null, Err: { ErrStatus: status } } satisfies ObjectResp<T>);
+    }
+    const content: ObjectResp<T> = { Object: plain(object), Err: null };
+    return this.reply(request, content, object.metadata?.resourceVersion);
+  }
+
+  private reply(request: Message, content: unknown, resourceVersion?: string): Message {
+    const rv =
+      resourceVersion ??
+      (content as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+    return this.builder.newMessage({
+      source: 'edgecontroller',
+      group: 'resource',
+      operation: 'response',
+      resource: trimNodePrefix(request.route.resource ?? ''),
+      content: plain(content),
+      parentId: request.header.msg_id,
+      ...(rv ? { resourceVersion: rv } : {}),
+    });
+  }
+
+  private errorReply(request: Message, error: string): Message {
+    const reply = this.builder.newErrorResponse(request, error);
+    if (reply.route.resource) reply.route.resource = safeTrim(reply.route.resource);
+    return reply;
+  }
+}
+
+/** The content as a JSON object (string JSON or object, §1.1), or a refusal. */
+function objectContent<T>(message: Message, what: string): T {
+  const value = contentAsJson<unknown>(message);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`content must be ${what} object, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/**
+ * A nodepatch body: a JSON object, a string holding JSON, or — KubeEdge's own wire form — a base64url
+ * string of the JSON (`upstream.go` `patchNode`: `base64.URLEncoding.DecodeString`).
+ */
+function patchContent(message: Message): object {
+  const c = message.content;
+  if (typeof c === 'string') {
+    const text = c.trimStart();
+    const json = text.startsWith('{') ? text : Buffer.from(c, 'base64url').toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new InvalidInputError('nodepatch content is neither JSON nor base64url-encoded JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidInputError(`nodepatch content must be a JSON object, got ${describe(parsed)}`);
+    }
+    return parsed;
+  }
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) {
+    throw new InvalidInputError(`nodepatch content must be a JSON object, got ${describe(c)}`);
+  }
+  return c;
+}
+
+function checkContentName(obj: { metadata?: { name?: string } }, name: string): void {
+  const sent = obj.metadata?.name;
+  if (sent !== undefined && sent !== name) {
+    throw new Refusal(`content names "${sent}" but the resource names "${name}"`);
+  }
+}
+
+/** `kubernetes.io/…` and `*.kubernetes.io/…`: the labels KubeEdge adds after the create (§4.2). */
+export function isKubernetesIoLabel(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash === -1) return false;
+  const prefix = key.slice(0, slash);
+  return prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io');
+}
+
+/** The API server's Status for a failed call, or a synthesised InternalError one. */
+function toStatus(err: unknown): KubeStatus {
+  const code = apiStatusCode(err);
+  const body = typeof err === 'object' && err !== null && 'body' in err ? err.body : undefined;
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (typeof parsed === 'object' && parsed !== null && 'kind' in parsed && parsed.kind === 'Status') {
+    const s = parsed as Partial<KubeStatus>;
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: s.message ?? errorMessage(err),
+      reason: s.reason ?? '',
+      code: s.code ?? code ?? 500,
+      ...(s.details !== undefined ? { details: s.details } : {}),
+    };
+  }
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    message: errorMessage(err),
+    reason: 'InternalError',
+    code: code ?? 500,
+  };
+}
+
+/** client-node's typed objects (with `Date` fields) as plain wire JSON. */
+function plain<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function safeTrim(resource: string): string {
+  try {
+    return trimNodePrefix(resource);
+  } catch {
+    return resource;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}

@@ -1,0 +1,141 @@
+// NodeLifecycleController against the embedded API server on the real clock with shortened timers:
+// an edge node whose lease stops being renewed turns Unknown (kubectl: NotReady); one whose lease
+// keeps being renewed is left alone.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { SystemClock, createLogger, silentLogger } from '@edgeproof/core';
+import {
+  NODE_STATUS_UNKNOWN_MESSAGE,
+  NODE_STATUS_UNKNOWN_REASON,
+  NodeLifecycleController,
+} from '../src/edgecontroller/node-lifecycle.ts';
+import { startApiServer, type Fixture } from './support/apiserver-fixture.ts';
+
+let f: Fixture;
+let kc: KubeConfig;
+let core: CoreV1Api;
+let coordination: CoordinationV1Api;
+before(async () => {
+  f = await startApiServer();
+  kc = new KubeConfig();
+  kc.loadFromFile(f.kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+  coordination = kc.makeApiClient(CoordinationV1Api);
+});
+after(async () => {
+  await f.stop();
+});
+
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+async function readyEdgeNode(name: string, edge = true): Promise<void> {
+  const now = rfc3339(Date.now());
+  await core.createNode({
+    body: {
+      metadata: { name, labels: edge ? { 'node-role.kubernetes.io/edge': '' } : {} },
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'EdgeReady', lastHeartbeatTime: now as unknown as Date },
+          { type: 'MemoryPressure', status: 'False', reason: 'x', lastHeartbeatTime: now as unknown as Date },
+        ],
+      },
+    },
+  });
+  await coordination.createNamespacedLease({
+    namespace: 'kube-node-lease',
+    body: {
+      metadata: { name, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: name, leaseDurationSeconds: 1, renewTime: new Date() },
+    },
+  });
+}
+
+async function renew(name: string): Promise<void> {
+  await coordination.patchNamespacedLease(
+    { name, namespace: 'kube-node-lease', body: { spec: { renewTime: new Date().toISOString() } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+/** Renews `name`'s lease back to back (one call at a time) until the returned stop is called. */
+function keepRenewing(name: string): () => Promise<void> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await renew(name).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
+
+async function status(name: string): Promise<string> {
+  const out = await f.kubectlOk(['get', 'nodes', name, '--no-headers']);
+  return out.trim().split(/\s+/)[1] ?? '';
+}
+
+test('a node whose lease stops being renewed becomes Unknown; a renewed one stays Ready', async () => {
+  await readyEdgeNode('silent');
+  await readyEdgeNode('alive');
+  await readyEdgeNode('not-edge', false);
+  const lc = new NodeLifecycleController({
+    kubeConfig: kc,
+    clock: new SystemClock(),
+    logger: process.env.DBG ? createLogger('lc') : silentLogger(),
+    gracePeriodMs: 300,
+    monitorPeriodMs: 100,
+  });
+  lc.start();
+  const stopRenewing = keepRenewing('alive');
+  try {
+    const deadline = Date.now() + 10_000;
+    while ((await status('silent')) !== 'NotReady') {
+      assert.ok(Date.now() < deadline, 'silent node never became NotReady');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Give the controller several more ticks to (wrongly) touch the renewed node.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(await status('alive'), 'Ready');
+    assert.equal(await status('not-edge'), 'Ready', 'nodes without the edge label are not ours');
+  } finally {
+    await stopRenewing();
+    await lc.stop();
+  }
+
+  const silent = await core.readNode({ name: 'silent' });
+  const conditions = silent.status?.conditions ?? [];
+  assert.deepEqual(
+    conditions.map((c) => [c.type, c.status, c.reason, c.message]),
+    [
+      ['Ready', 'Unknown', NODE_STATUS_UNKNOWN_REASON, NODE_STATUS_UNKNOWN_MESSAGE],
+      ['MemoryPressure', 'Unknown', NODE_STATUS_UNKNOWN_REASON, NODE_STATUS_UNKNOWN_MESSAGE],
+    ],
+  );
+  const rv = silent.metadata?.resourceVersion;
+
+  // Level-based and idempotent: another pass leaves an Unknown node untouched.
+  await lc.reconcile();
+  assert.equal((await core.readNode({ name: 'silent' })).metadata?.resourceVersion, rv);
+
+  // The edge coming back (its own nodepatch) is not undone while its lease is fresh.
+  await renew('silent');
+  await core.patchNodeStatus(
+    {
+      name: 'silent',
+      body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'EdgeReady' }] } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  await lc.reconcile();
+  assert.equal(await status('silent'), 'Ready');
+});
