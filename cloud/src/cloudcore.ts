@@ -2,18 +2,26 @@
  * cloudcore (ARCHITECTURE.md §2): the cloud side of KubeEdge, against any cluster reached through
  * a kubeconfig (the embedded API server or a real one). This version runs cloudhub: its credential
  * store, the certificate server (:10002) and the WebSocket hub (:10000) that edge nodes connect
- * to; the controllers that route messages join it as they are built (issue 3 onwards).
+ * to — and EdgeController: upstream node registration, node status, leases and node queries
+ * (`edgecontroller/upstream.ts`, kubeedge-protocol.md §4.2), and the node lifecycle that marks silent
+ * edge nodes Unknown after the grace period (`edgecontroller/node-lifecycle.ts`).
  * Constructor does no I/O; start in dependency order, stop in reverse (CONVENTIONS.md "Lifecycle").
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Clock, Logger } from '@edgeproof/core';
+import { errorMessage, parseCloudResource, type Clock, type Logger, type Message } from '@edgeproof/core';
 import {
   CertServer,
   CloudSecrets,
   DEFAULT_CERT_SERVER_PORT,
   HubServer,
   type HubEvents,
+  type NodeSession,
 } from './cloudhub/index.ts';
+import { NodeLifecycleController } from './edgecontroller/node-lifecycle.ts';
+import { UpstreamController } from './edgecontroller/upstream.ts';
+
+/** Upstream resource types EdgeController's upstream half carries out (§4.2). */
+const UPSTREAM_NODE_TYPES: ReadonlySet<string> = new Set(['node', 'nodepatch', 'lease']);
 
 export type CloudCoreOptions = {
   kubeConfig: KubeConfig;
@@ -29,6 +37,10 @@ export type CloudCoreOptions = {
   hubEvents?: HubEvents;
   /** Address to listen on. */
   host?: string;
+  /** How long an edge node may stay silent before it is `Ready=Unknown`; default 40 s. */
+  nodeGracePeriodMs?: number;
+  /** How often node heartbeats are checked; default 5 s, or a quarter of a shorter grace period. */
+  nodeMonitorPeriodMs?: number;
   clock: Clock;
   logger: Logger;
 };
@@ -38,6 +50,10 @@ export class CloudCore {
   private readonly secrets: CloudSecrets;
   private readonly certServer: CertServer;
   private readonly hub: HubServer;
+  private readonly upstream: UpstreamController;
+  private readonly lifecycle: NodeLifecycleController;
+  /** Upstream messages being carried out; `stop()` waits for them. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(options: CloudCoreOptions) {
     this.options = options;
@@ -62,9 +78,58 @@ export class CloudCore {
       logger,
       ...(options.hubPort !== undefined ? { port: options.hubPort } : {}),
       ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
-      ...(options.hubEvents ? { events: options.hubEvents } : {}),
+      events: this.hubEvents(options.hubEvents ?? {}),
       ...(options.host ? { host: options.host } : {}),
     });
+    this.upstream = new UpstreamController({
+      kubeConfig,
+      clock,
+      logger: logger.child('edgecontroller'),
+      ...(options.advertiseAddresses[0] ? { cloudcoreAddress: options.advertiseAddresses[0] } : {}),
+    });
+    const grace = options.nodeGracePeriodMs;
+    this.lifecycle = new NodeLifecycleController({
+      kubeConfig,
+      clock,
+      logger: logger.child('nodelifecycle'),
+      ...(grace !== undefined ? { gracePeriodMs: grace } : {}),
+      ...(options.nodeMonitorPeriodMs !== undefined
+        ? { monitorPeriodMs: options.nodeMonitorPeriodMs }
+        : grace !== undefined
+          ? { monitorPeriodMs: Math.min(5_000, Math.max(100, Math.floor(grace / 4))) }
+          : {}),
+    });
+  }
+
+  /** The hub's events: upstream messages routed to the controllers, then the caller's own. */
+  private hubEvents(extra: HubEvents): HubEvents {
+    return {
+      ...extra,
+      onMessage: (session, message) => {
+        this.route(session, message);
+        extra.onMessage?.(session, message);
+      },
+    };
+  }
+
+  /** Routes one upstream message by its resource type (cloudhub's dispatcher, §4.2). */
+  private route(session: NodeSession, message: Message): void {
+    const type = resourceTypeOf(message);
+    if (type === undefined || !UPSTREAM_NODE_TYPES.has(type)) {
+      this.options.logger.debug('upstream message not routed', {
+        node: session.nodeId,
+        route: message.route,
+      });
+      return;
+    }
+    const job = this.upstream.handle(session, message).catch((err: unknown) => {
+      this.options.logger.error('upstream handler failed', {
+        node: session.nodeId,
+        error: errorMessage(err),
+      });
+    });
+    this.inFlight.add(job);
+    void job.finally(() => this.inFlight.delete(job));
   }
 
   async start(): Promise<void> {
@@ -81,6 +146,7 @@ export class CloudCore {
       await this.secrets.stop();
       throw err;
     }
+    this.lifecycle.start();
     this.options.logger.info('cloudcore started', {
       certPort: this.certServer.port(),
       hubPort: this.hub.port(),
@@ -88,7 +154,9 @@ export class CloudCore {
   }
 
   async stop(): Promise<void> {
+    await this.lifecycle.stop();
     await this.hub.stop();
+    await Promise.all(this.inFlight);
     await this.certServer.stop();
     await this.secrets.stop();
   }
@@ -109,5 +177,15 @@ export class CloudCore {
 
   certPort(): number {
     return this.certServer.port();
+  }
+}
+
+/** The resource type a message is about, or undefined when its resource names none (§1.3). */
+function resourceTypeOf(message: Message): string | undefined {
+  try {
+    const ref = parseCloudResource(message.route.resource ?? '', message.route.operation);
+    return ref.kind === 'object' || ref.kind === 'collection' ? ref.resourceType : undefined;
+  } catch {
+    return undefined;
   }
 }

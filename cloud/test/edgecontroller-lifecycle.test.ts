@@ -10,8 +10,9 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { SystemClock, createLogger, silentLogger } from '@edgeproof/core';
+import { FakeClock, SystemClock, createLogger, silentLogger } from '@edgeproof/core';
 import {
+  DEFAULT_NODE_GRACE_PERIOD_MS,
   NODE_STATUS_UNKNOWN_MESSAGE,
   NODE_STATUS_UNKNOWN_REASON,
   NodeLifecycleController,
@@ -138,4 +139,21 @@ test('a node whose lease stops being renewed becomes Unknown; a renewed one stay
   );
   await lc.reconcile();
   assert.equal(await status('silent'), 'Ready');
+});
+
+test('the grace period is 40 s by default, counted on the injected clock from the last lease renewal', async () => {
+  await readyEdgeNode('graceful');
+  const renewedAt = new Date(
+    (await coordination.readNamespacedLease({ name: 'graceful', namespace: 'kube-node-lease' })).spec!
+      .renewTime!,
+  ).getTime();
+  const clock = new FakeClock(renewedAt);
+  const lc = new NodeLifecycleController({ kubeConfig: kc, clock, logger: silentLogger() });
+  assert.equal(DEFAULT_NODE_GRACE_PERIOD_MS, 40_000);
+  clock.advance(40_000);
+  await lc.reconcile();
+  assert.equal(await status('graceful'), 'Ready', 'at exactly the grace period the node is still Ready');
+  clock.advance(1);
+  await lc.reconcile();
+  assert.equal(await status('graceful'), 'NotReady', 'one millisecond later it is Unknown');
 });

@@ -171,13 +171,27 @@ test('lease insert then update', async () => {
   ]);
   assert.equal(out, 'edge-1');
 
-  // A second insert is the API server's AlreadyExists, reported in Err as a StatusError.
-  const dup = await call('edge-1', request('insert', 'node/edge-1/kube-node-lease/lease/edge-1', lease(t1)));
-  assert.equal(dup.route.operation, 'response');
-  const dresp = dup.content as ObjectResp<unknown>;
-  assert.equal(dresp.Object, null);
-  assert.equal(dresp.Err?.ErrStatus.code, 409);
-  assert.equal(dresp.Err?.ErrStatus.reason, 'AlreadyExists');
+  // An edgecore restarted with its lease still there sends insert again: the lease is updated.
+  const t3 = '2026-01-01T00:00:20.000000Z';
+  const again = await call(
+    'edge-1',
+    request('insert', 'node/edge-1/kube-node-lease/lease/edge-1', lease(t3)),
+  );
+  assert.equal(again.route.operation, 'response');
+  const aresp = again.content as ObjectResp<{ spec: { renewTime: string } }>;
+  assert.equal(aresp.Err, null);
+  assert.equal(new Date(aresp.Object!.spec.renewTime).getTime(), new Date(t3).getTime());
+
+  // An API failure is an answer in Err, as a StatusError: a nodepatch for a node never registered.
+  const missing = await call(
+    'edge-404',
+    request('patch', 'node/edge-404/default/nodepatch/edge-404', JSON.stringify({ status: {} })),
+  );
+  assert.equal(missing.route.operation, 'response');
+  const mresp = missing.content as ObjectResp<unknown>;
+  assert.equal(mresp.Object, null);
+  assert.equal(mresp.Err?.ErrStatus.code, 404);
+  assert.equal(mresp.Err?.ErrStatus.reason, 'NotFound');
 });
 
 test('a node may only write itself', async () => {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -71,6 +71,11 @@ class FakeCloudHub {
   /** Edge requests and ACKs, without keepalives. */
   payloads(): Message[] {
     return this.received.filter((m) => m.route.operation !== 'keepalive');
+  }
+
+  /** WebSocket connections accepted so far. */
+  connections(): number {
+    return this.sockets.length;
   }
 
   find(operation: string, resource: string): Message[] {
@@ -344,4 +349,63 @@ test('an Err in the cloud’s reply is logged; unanswered requests are dropped a
   // Only the last 60 s of status requests are remembered.
   assert.ok(core.pendingRequests() <= 2 * 60, `pending ${core.pendingRequests()}`);
   assert.ok(core.connected());
+});
+
+test('renews the certificate at its rotation point with the current one, then reconnects with it', async (t) => {
+  // Certificates live 100 s here; rotation falls at 70–90 s (§2.4), checked every 5 s.
+  const ca = await createTestCa();
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln';
+  const token = `${createHash('sha256').update(ca.certDer).digest('hex')}.${jwt}`;
+  const certServer = await startFakeCertServer({ ca, jwt, validityMs: 100_000 });
+  const cloud = new FakeCloudHub();
+  await cloud.listen(ca);
+  const dataDir = mkdtempSync(join(tmpdir(), 'edgecore-rotate-'));
+  const clock = new FakeClock(Date.now());
+  const logs: string[] = [];
+  const core = new EdgeCore({
+    dataDir,
+    nodeName: 'edge-1',
+    cloudHub: `127.0.0.1:${cloud.port}`,
+    certServer: `127.0.0.1:${certServer.port}`,
+    token,
+    clock,
+    logger: createLogger('test', { level: 'debug', write: (l) => logs.push(l) }),
+    statusIntervalMs: 60_000,
+    rotationCheckMs: 5_000,
+    edgeHub: { backoff: { baseMs: 20, capMs: 100, floorMs: 5 }, keepaliveIntervalMs: 60_000 },
+  });
+  t.after(async () => {
+    await core.stop();
+    await cloud.close();
+    await certServer.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await core.start();
+  await waitFor('connection', () => core.connected());
+  const firstCert = readFileSync(join(dataDir, 'certs', 'server.crt'), 'utf8');
+  const connectsBefore = cloud.connections();
+  for (let s = 0; s < 65 && certServer.requests.length === 2; s += 5) {
+    clock.advance(5_000);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  assert.equal(certServer.requests.length, 2, 'not renewed before 70 % of the lifetime');
+  for (let s = 65; s < 95 && certServer.requests.length === 2; s += 5) {
+    clock.advance(5_000);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await waitFor('renewal request', () => certServer.requests.length === 3);
+  const renewal = certServer.requests[2]!;
+  assert.equal(renewal.path, '/edge.crt');
+  assert.equal(renewal.authorization, undefined, 'no token: the current certificate authenticates');
+  assert.equal(renewal.clientSubject, 'CN=system:node:edge-1\nO=system:nodes');
+  await waitFor(
+    'new certificate on disk',
+    () => readFileSync(join(dataDir, 'certs', 'server.crt'), 'utf8') !== firstCert,
+  );
+  // The reconnect waits out EdgeHub's backoff on the injected clock.
+  await waitFor('reconnect with the new certificate', () => {
+    clock.advance(10);
+    return cloud.connections() > connectsBefore && core.connected();
+  });
+  assert.ok(logs.some((l) => l.includes('node certificate rotated')));
 });

@@ -249,9 +249,18 @@ export class UpstreamController {
       kind: 'Lease',
       metadata: { ...lease.metadata, name, namespace: NODE_LEASE_NAMESPACE },
     };
-    return operation === 'insert'
-      ? this.coordination.createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body })
-      : this.coordination.replaceNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE, body });
+    const replace = (): Promise<V1Lease> =>
+      this.coordination.replaceNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE, body });
+    if (operation !== 'insert') return replace();
+    // An edgecore restarted with its lease still there sends `insert` again; KubeEdge's lease
+    // controller gets first and updates. We create and fall back to update on AlreadyExists, which
+    // saves the get on the common path.
+    return this.coordination
+      .createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body })
+      .catch((err: unknown) => {
+        if (apiStatusCode(err) !== 409) throw err;
+        return replace();
+      });
   }
 
   /**

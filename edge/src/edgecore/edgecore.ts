@@ -8,6 +8,10 @@
  *   `meta`, §4.3), renews the lease, and from then on every `statusIntervalMs` (10 s, §6) sends a
  *   `nodepatch` with a fresh Ready heartbeat and a lease renewal (`kube-node-lease/lease/<n>`,
  *   `insert` once, then `update`; 40 s duration, §6).
+ * - Certificate rotation: every `rotationCheckMs` (1 h) the certificate's rotation point (70–90 % of
+ *   its lifetime, §2.4) is checked; when due, it is renewed with the current certificate and the link
+ *   reconnects with the new one (KubeEdge closes the link on rotation, §2.3). A failure is logged and
+ *   tried again at the next check, while the old certificate is still valid.
  * - Downstream `resource` insert/update/delete are stored in `<dataDir>/edgecore.db` and ACKed
  *   with a `response` whose content is `"OK"` (same route, `parent_msg_id` = the message's id):
  *   what edge MetaManager does and what cloudhub waits for (§3.2; `edge/pkg/metamanager/process.go`).
@@ -42,7 +46,7 @@ import {
   type TimerHandle,
 } from '@edgeproof/core';
 import type { CertFetch } from '../edgehub/cert-fetch.ts';
-import { ensureNodeCertificate } from '../edgehub/certificates.ts';
+import { ensureNodeCertificate, rotateIfDue } from '../edgehub/certificates.ts';
 import { EdgeHub, type EdgeHubOptions } from '../edgehub/edgehub-client.ts';
 import { MetaStore } from '../metamanager/store.ts';
 
@@ -58,6 +62,8 @@ export const REGISTER_NODE_NAMESPACE = 'default';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 /** How long a request waits for its reply before it is forgotten (`remoteQueryTimeout`, §4.3). */
 export const REQUEST_TIMEOUT_MS = 60_000;
+/** How often the certificate's rotation point is looked at. */
+export const DEFAULT_ROTATION_CHECK_MS = 60 * 60_000;
 /** Kubelet's default `maxPods`. */
 const DEFAULT_MAX_PODS = 110;
 
@@ -86,6 +92,8 @@ export interface EdgeCoreOptions {
       'keepaliveIntervalMs' | 'writeTimeoutMs' | 'backoff' | 'projectId' | 'maxQueuedMessages'
     >
   >;
+  /** How often to check whether the certificate is due for rotation; default 1 h. */
+  rotationCheckMs?: number;
   /** Certificate transport; default HTTPS. */
   certFetch?: CertFetch;
   /** Message ids; default `crypto.randomUUID`. */
@@ -110,6 +118,8 @@ export class EdgeCore {
   private hub: EdgeHub | undefined;
   private store: MetaStore | undefined;
   private statusTimer: TimerHandle | undefined;
+  private rotationTimer: TimerHandle | undefined;
+  private rotating: Promise<void> | undefined;
   private started = false;
   private stopped = false;
   private leaseCreated = false;
@@ -180,6 +190,28 @@ export class EdgeCore {
       onConnectionChange: (up) => this.onConnectionChange(up),
     });
     this.hub.start();
+    const every = positive(o.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS, 'rotationCheckMs');
+    this.rotationTimer = o.clock.setInterval(() => {
+      this.rotating ??= this.rotateCertificate().finally(() => (this.rotating = undefined));
+    }, every);
+  }
+
+  /** Renews the certificate when it is due and hands the new one to EdgeHub (which reconnects). */
+  private async rotateCertificate(): Promise<void> {
+    const o = this.opts;
+    try {
+      const result = await rotateIfDue({
+        dir: join(o.dataDir, 'certs'),
+        nodeName: o.nodeName,
+        certServer: o.certServer,
+        clock: o.clock,
+        logger: this.log,
+        ...(o.certFetch !== undefined ? { fetch: o.certFetch } : {}),
+      });
+      if (result.rotated && !this.stopped) this.hub?.setCredentials(result.credentials);
+    } catch (err) {
+      this.log.warn('certificate rotation failed; will try again', { error: errorMessage(err) });
+    }
   }
 
   /** Stops the status loop, closes the link and the database; leaves no timer behind. */
@@ -187,6 +219,9 @@ export class EdgeCore {
     this.stopped = true;
     this.statusTimer?.cancel();
     this.statusTimer = undefined;
+    this.rotationTimer?.cancel();
+    this.rotationTimer = undefined;
+    await this.rotating;
     await this.hub?.stop();
     this.store?.close();
     this.pending.clear();
