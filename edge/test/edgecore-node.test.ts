@@ -156,7 +156,7 @@ test('registers the node, reports status and lease, stores and ACKs downstream, 
   await core.start();
   assert.deepEqual(
     certServer.requests.map((r) => r.path),
-    ['/ca.crt', '/edge.crt'],
+    ['/ca.crt', '/node/edge-1', '/edge.crt'],
     'first start bootstraps',
   );
   await waitFor('connection', () => core.connected());
@@ -384,17 +384,17 @@ test('renews the certificate at its rotation point with the current one, then re
   await waitFor('connection', () => core.connected());
   const firstCert = readFileSync(join(dataDir, 'certs', 'server.crt'), 'utf8');
   const connectsBefore = cloud.connections();
-  for (let s = 0; s < 65 && certServer.requests.length === 2; s += 5) {
+  for (let s = 0; s < 65 && certServer.requests.length === 3; s += 5) {
     clock.advance(5_000);
     await new Promise((r) => setTimeout(r, 2));
   }
-  assert.equal(certServer.requests.length, 2, 'not renewed before 70 % of the lifetime');
-  for (let s = 65; s < 95 && certServer.requests.length === 2; s += 5) {
+  assert.equal(certServer.requests.length, 3, 'not renewed before 70 % of the lifetime');
+  for (let s = 65; s < 95 && certServer.requests.length === 3; s += 5) {
     clock.advance(5_000);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await waitFor('renewal request', () => certServer.requests.length === 3);
-  const renewal = certServer.requests[2]!;
+  await waitFor('renewal request', () => certServer.requests.length === 4);
+  const renewal = certServer.requests[3]!;
   assert.equal(renewal.path, '/edge.crt');
   assert.equal(renewal.authorization, undefined, 'no token: the current certificate authenticates');
   assert.equal(renewal.clientSubject, 'CN=system:node:edge-1\nO=system:nodes');

@@ -43,6 +43,7 @@ test('bootstraps with the token, then reuses the files without the network', asy
     server.requests.map((r) => [r.path, r.nodeName, r.authorization, r.clientSubject]),
     [
       ['/ca.crt', undefined, undefined, undefined],
+      ['/node/edge-1', undefined, undefined, undefined],
       ['/edge.crt', 'edge-1', `Bearer ${JWT}`, undefined],
     ],
   );
@@ -64,12 +65,12 @@ test('bootstraps with the token, then reuses the files without the network', asy
   const second = await ensureNodeCertificate({ dir, nodeName: 'edge-1', token, certServer, clock });
   assert.equal(second.source, 'reused');
   assert.equal(second.certPem, first.certPem);
-  assert.equal(server.requests.length, 2, 'the second call must not touch the network');
+  assert.equal(server.requests.length, 3, 'the second call must not touch the network');
 
   // Restarting without a token works as long as the files are good.
   const third = await ensureNodeCertificate({ dir, nodeName: 'edge-1', certServer, clock });
   assert.equal(third.source, 'reused');
-  assert.equal(server.requests.length, 2);
+  assert.equal(server.requests.length, 3);
 });
 
 test('refuses a CA whose hash is not the token’s, before sending the token', async (t) => {
@@ -139,7 +140,27 @@ test('files for another node, or a key that does not match, are replaced', async
   const before = server.requests.length;
   const repaired = await ensureNodeCertificate({ dir, nodeName: 'edge-2', token, certServer, clock });
   assert.equal(repaired.source, 'bootstrapped');
-  assert.equal(server.requests.length, before + 2);
+  assert.equal(server.requests.length, before + 3);
+});
+
+test('a node name the cluster already has is refused before any certificate is asked for', async (t) => {
+  const { server, dir, token, certServer } = await setup(t, { existingNodes: ['edge-1'] });
+  await assert.rejects(
+    ensureNodeCertificate({ dir, nodeName: 'edge-1', token, certServer, clock: new SystemClock() }),
+    (err: unknown) => {
+      hasCode('ENODEEXISTS')(err);
+      assert.match(
+        (err as Error).message,
+        /a node named "edge-1" is already in the cluster.*kubectl delete node edge-1/,
+      );
+      return true;
+    },
+  );
+  assert.deepEqual(
+    server.requests.map((r) => r.path),
+    ['/ca.crt', '/node/edge-1'],
+  );
+  assert.deepEqual(await readdir(dir), []);
 });
 
 test('the CA request skips verification, the certificate request verifies the hostname', async (t) => {
@@ -189,7 +210,7 @@ test('rotates at 70–90 % of the lifetime with the client certificate, not the 
   const early = await rotateIfDue({ dir, nodeName: 'edge-1', certServer, clock });
   assert.equal(early.rotated, false);
   assert.equal(early.dueAt, dueAt);
-  assert.equal(server.requests.length, 2);
+  assert.equal(server.requests.length, 3);
 
   clock.advance(dueAt - clock.now());
   const rotated = await rotateIfDue({ dir, nodeName: 'edge-1', certServer, clock });

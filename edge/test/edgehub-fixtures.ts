@@ -136,6 +136,8 @@ export interface FakeCertServerOptions {
   validityMs?: number;
   /** Names in cloudcore's serving certificate; default 127.0.0.1 and localhost. */
   hosts?: string[];
+  /** Nodes `GET /node/{name}` reports as present (200); any other is 404, as cloudhub answers. */
+  existingNodes?: string[];
 }
 
 export async function startFakeCertServer(options: FakeCertServerOptions): Promise<FakeCertServer> {
@@ -176,6 +178,10 @@ export async function startFakeCertServer(options: FakeCertServerOptions): Promi
             res.end(body);
           };
           if (req.url === '/ca.crt') return send(200, options.servedCaDer ?? options.ca.certDer);
+          if (req.url?.startsWith('/node/')) {
+            const exists = (options.existingNodes ?? []).includes(decodeURIComponent(req.url.slice(6)));
+            return exists ? send(200, 'Node found\n') : send(404, 'Node not found\n');
+          }
           if (req.url !== '/edge.crt') return send(404, 'no route');
           if (req.method !== 'GET') return send(405, 'use GET');
           if (nodeName === undefined) return send(400, 'NodeName header missing');

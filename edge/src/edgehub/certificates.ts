@@ -56,6 +56,8 @@ export const CERT_ERRORS = {
   certServer: 'ECERTSERVER',
   /** The cloud answered 200 with something that is not a certificate for our key and node: terminal. */
   badCertificate: 'EBADCERTIFICATE',
+  /** A node of this name is already in the cluster (keadm join's check): terminal. */
+  nodeExists: 'ENODEEXISTS',
 } as const;
 
 /** The node's credentials, PEM, ready for `tls.connect({ ca, cert, key })`. */
@@ -156,6 +158,24 @@ export async function ensureNodeCertificate(
     );
   }
   const caPem = ca.toString();
+
+  // keadm join refuses a name the cluster already has (`GET /node/{name}`: 200 found, 404 not,
+  // `keadm/cmd/keadm/app/cmd/edge/join.go`), so two boards cannot silently share one identity.
+  const check = await fetch({
+    host,
+    port,
+    path: `/node/${encodeURIComponent(nodeName)}`,
+    ca: caPem,
+    headers: {},
+  });
+  if (check.status === 200) {
+    throw new EdgeproofError(
+      CERT_ERRORS.nodeExists,
+      `a node named "${nodeName}" is already in the cluster: choose another --edgenode-name, or remove the old one with \`kubectl delete node ${nodeName}\` first`,
+    );
+  }
+  if (check.status !== 404)
+    throw statusError(check.status, check.body, `GET /node/${nodeName} from ${where}`, 'token');
 
   // 3–5. Key, CSR, certificate; this request verifies cloudcore against the CA, hostname included.
   const issued = await requestCertificate({
