@@ -5,3 +5,4 @@ export * from './workqueue.ts';
 export type * from './kube-object.ts';
 export * from './message/index.ts';
 export * from './bus/index.ts';
+export * from './names.ts';

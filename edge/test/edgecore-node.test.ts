@@ -101,11 +101,15 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Pro
   }
 }
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+async function setup(t: { after: (fn: () => Promise<void>) => void }, certValidityMs?: number) {
   const ca = await createTestCa();
   const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln';
   const token = `${createHash('sha256').update(ca.certDer).digest('hex')}.${jwt}`;
-  const certServer = await startFakeCertServer({ ca, jwt });
+  const certServer = await startFakeCertServer({
+    ca,
+    jwt,
+    ...(certValidityMs !== undefined ? { validityMs: certValidityMs } : {}),
+  });
   const cloud = new FakeCloudHub();
   await cloud.listen(ca);
   const dataDir = mkdtempSync(join(tmpdir(), 'edgecore-'));
@@ -353,32 +357,11 @@ test('an Err in the cloud’s reply is logged; unanswered requests are dropped a
 
 test('renews the certificate at its rotation point with the current one, then reconnects with it', async (t) => {
   // Certificates live 100 s here; rotation falls at 70–90 s (§2.4), checked every 5 s.
-  const ca = await createTestCa();
-  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln';
-  const token = `${createHash('sha256').update(ca.certDer).digest('hex')}.${jwt}`;
-  const certServer = await startFakeCertServer({ ca, jwt, validityMs: 100_000 });
-  const cloud = new FakeCloudHub();
-  await cloud.listen(ca);
-  const dataDir = mkdtempSync(join(tmpdir(), 'edgecore-rotate-'));
-  const clock = new FakeClock(Date.now());
-  const logs: string[] = [];
-  const core = new EdgeCore({
-    dataDir,
-    nodeName: 'edge-1',
-    cloudHub: `127.0.0.1:${cloud.port}`,
-    certServer: `127.0.0.1:${certServer.port}`,
-    token,
-    clock,
-    logger: createLogger('test', { level: 'debug', write: (l) => logs.push(l) }),
+  const { certServer, cloud, dataDir, logs, clock, make } = await setup(t, 100_000);
+  const core = make({
     statusIntervalMs: 60_000,
     rotationCheckMs: 5_000,
     edgeHub: { backoff: { baseMs: 20, capMs: 100, floorMs: 5 }, keepaliveIntervalMs: 60_000 },
-  });
-  t.after(async () => {
-    await core.stop();
-    await cloud.close();
-    await certServer.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
   await core.start();
   await waitFor('connection', () => core.connected());

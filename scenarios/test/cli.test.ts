@@ -1,71 +1,10 @@
 // The `edgeproof` executable as a user runs it: a real process, real signals, real kubectl.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/edgeproof.ts');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Starts `edgeproof up`, resolves when it prints its ready line. */
-function up(args: string[]): Promise<{ child: ReturnType<typeof spawn>; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolveUp, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 60 s:\n${out}`)), 60_000);
-    child.stdout.on('data', () => {
-      if (/ready/.test(out)) {
-        clearTimeout(timer);
-        resolveUp({ child, output: () => out });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`edgeproof up exited ${code} before ready:\n${out}`));
-    });
-  });
-}
-
-function exitOf(child: ReturnType<typeof spawn>): Promise<number | null> {
-  return new Promise((r) => child.on('exit', (code) => r(code)));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
-function kubectl(
-  kubeconfig: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, ...args],
-      { timeout: 60_000, env: { ...process.env, HOME: dirname(kubeconfig) } },
-      (err, stdout, stderr) => {
-        done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+import { join } from 'node:path';
+import { exitOf, freePort, kubectl, run, up } from './support/cli.ts';
 
 test('--help on every command, and the top-level usage', async () => {
   const top = await run(['--help']);
@@ -83,6 +22,7 @@ test('--help on every command, and the top-level usage', async () => {
   ]) {
     assert.ok(help.stdout.includes(flag), flag);
   }
+  assert.match(top.stdout, /join /);
   const tokenHelp = await run(['token', '--help']);
   assert.equal(tokenHelp.code, 0);
   assert.match(tokenHelp.stdout, /Usage: edgeproof token \[--data-dir DIR\] \[--kubeconfig FILE\]/);
@@ -101,6 +41,18 @@ test('unknown commands, unknown flags and bad values are clear errors with exit 
   const range = await run(['up', '--apiserver-port', '70000']);
   assert.equal(range.code, 2);
   assert.match(range.stderr, /between 0 and 65535/);
+  const grace = await run([
+    'up',
+    '--node-monitor-grace-period',
+    '5s',
+    '--node-status-update-frequency',
+    '10s',
+  ]);
+  assert.equal(grace.code, 2);
+  assert.match(
+    grace.stderr,
+    /--node-status-update-frequency .* must be shorter than --node-monitor-grace-period/,
+  );
   const missing = await run(['up', '--data-dir']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--data-dir needs a value/);
@@ -173,6 +125,14 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
     ]);
     const kept = await kubectl(kubeconfig, ['get', 'configmap', 'kept', '-o', 'jsonpath={.data.a}']);
     assert.equal(kept.stdout, 'b');
+    // The default two edge nodes run in the same process and are registered before "ready".
+    assert.match(second.output(), /2 edge nodes registered: edge-1, edge-2/);
+    const nodes = await kubectl(kubeconfig, ['get', 'nodes', '--no-headers']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    assert.match(nodes.stdout, /^edge-1\s+Ready\s+agent,edge\s/m);
+    assert.match(nodes.stdout, /^edge-2\s+Ready\s+agent,edge\s/m);
+    assert.ok(existsSync(join(dir, 'nodes', 'edge-1', 'certs', 'server.crt')));
+    assert.ok(existsSync(join(dir, 'nodes', 'edge-2', 'edgecore.db')));
     const exited2 = exitOf(second.child);
     second.child.kill('SIGTERM');
     assert.equal(await exited2, 0);

@@ -38,6 +38,7 @@ import {
   errorMessage,
   type Clock,
   type Logger,
+  isDns1123Subdomain,
 } from '@edgeproof/core';
 import {
   issueCertificate,
@@ -67,8 +68,6 @@ const DRAIN_LIMIT_BYTES = 1024 * 1024;
 const GO_EXT_KEY_USAGE: Readonly<Record<number, CertificateUsage>> = { 1: 'server', 2: 'client' };
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 const ANY_EKU_OID = '2.5.29.37.0';
-/** A Kubernetes node name: an RFC 1123 subdomain (lower case, at most 253 characters). */
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export interface CertServerOptions {
   /** CA and serving certificate; read once at start. */
@@ -431,7 +430,7 @@ export class CertServer {
       throw new Refusal(400, 'node name is not valid URL encoding');
     }
     if (name === '') throw new Refusal(400, 'nodename parameter is required');
-    if (name.length > 253 || !NODE_NAME.test(name)) {
+    if (!isDns1123Subdomain(name)) {
       throw new Refusal(400, `"${name}" is not a valid node name (lower-case RFC 1123 subdomain)`);
     }
     try {
@@ -521,7 +520,7 @@ function requireNodeName(header: string | string[] | undefined): string {
   if (value === '') {
     throw new Refusal(400, 'NodeName header missing: send the name of the node the certificate is for');
   }
-  if (value.length > 253 || !NODE_NAME.test(value)) {
+  if (!isDns1123Subdomain(value)) {
     throw new Refusal(400, `NodeName "${value}" is not a valid node name (lower-case RFC 1123 subdomain)`);
   }
   return value;

@@ -25,14 +25,13 @@
 import { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
+import { isDns1123Subdomain } from '@edgeproof/core';
 
 /** `k8s.io/kubernetes/cmd/kubeadm/app/constants.NodesUserPrefix`. */
 export const NODE_USER_PREFIX = 'system:node:';
 /** `cloudHub.nodeLimit` default. */
 export const DEFAULT_NODE_LIMIT = 500;
 
-/** A Kubernetes node name: an RFC 1123 subdomain (lower case, at most 253 characters). */
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 const ANY_EKU_OID = '2.5.29.37.0';
 
@@ -88,7 +87,7 @@ export function admitUpgrade(req: UpgradeRequest, policy: AdmissionPolicy): Admi
   if (nodeId === undefined) {
     return refuse(400, 'node_id header missing: send the node name in the node_id header, as edgehub does');
   }
-  if (nodeId.length > 253 || !NODE_NAME.test(nodeId)) {
+  if (!isDns1123Subdomain(nodeId)) {
     return refuse(400, `node_id "${nodeId}" is not a valid node name (lower-case RFC 1123 subdomain)`);
   }
 

@@ -22,15 +22,8 @@
  * No globals, injected clock, no I/O in the constructor (ARCHITECTURE.md §4): many EdgeCores can
  * run in one process. `stop()` cancels every timer it made.
  */
-import {
-  arch,
-  availableParallelism,
-  hostname,
-  networkInterfaces,
-  platform,
-  release,
-  totalmem,
-} from 'node:os';
+import { readFileSync } from 'node:fs';
+import { arch, availableParallelism, networkInterfaces, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
   InvalidInputError,
@@ -98,6 +91,10 @@ export interface EdgeCoreOptions {
   certFetch?: CertFetch;
   /** Message ids; default `crypto.randomUUID`. */
   newId?: () => string;
+  /** Told when the link to cloudhub comes up (`true`) or goes down (`false`). Must not throw. */
+  onConnectionChange?: (up: boolean) => void;
+  /** Told each time the cloud accepts the node's registration (after every connect). Must not throw. */
+  onRegistered?: () => void;
 }
 
 interface Pending {
@@ -125,6 +122,8 @@ export class EdgeCore {
   private leaseCreated = false;
   /** When Ready last became True (the condition's lastTransitionTime). */
   private readySince = 0;
+  /** `nodeInfo.osImage`, read at start (the kubelet reports os-release's PRETTY_NAME). */
+  private osImage = goOs();
   /** The Node's UID from the register reply, for the lease's ownerReference. */
   private nodeUid: string | undefined;
 
@@ -150,6 +149,11 @@ export class EdgeCore {
   /** True while the link to cloudhub is up. */
   connected(): boolean {
     return this.hub?.connected ?? false;
+  }
+
+  /** True once the cloud has accepted the node's registration (the Node exists in the cluster). */
+  registered(): boolean {
+    return this.nodeUid !== undefined;
   }
 
   /** Requests sent and not yet answered (dropped after `REQUEST_TIMEOUT_MS`). */
@@ -178,6 +182,7 @@ export class EdgeCore {
     if (this.stopped) return;
     this.log.info('node certificate ready', { source: credentials.source });
     this.store = MetaStore.open(join(o.dataDir, 'edgecore.db'));
+    this.osImage = readOsImage() ?? goOs();
     this.hub = new EdgeHub({
       ...o.edgeHub,
       server: o.cloudHub,
@@ -230,6 +235,15 @@ export class EdgeCore {
   // -------------------------------------------------------------------------------------------
 
   private onConnectionChange(up: boolean): void {
+    this.handleConnectionChange(up);
+    try {
+      this.opts.onConnectionChange?.(up);
+    } catch (err) {
+      this.log.error('onConnectionChange handler failed', { error: errorMessage(err) });
+    }
+  }
+
+  private handleConnectionChange(up: boolean): void {
     this.statusTimer?.cancel();
     this.statusTimer = undefined;
     if (!up || this.stopped) return;
@@ -322,7 +336,14 @@ export class EdgeCore {
       return;
     }
     const uid = typeof c === 'object' && c !== null ? c.Object?.metadata?.uid : undefined;
-    if (p.what.startsWith('insert default/node/') && typeof uid === 'string') this.nodeUid = uid;
+    if (p.what.startsWith('insert default/node/') && typeof uid === 'string') {
+      this.nodeUid = uid;
+      try {
+        this.opts.onRegistered?.();
+      } catch (e) {
+        this.log.error('onRegistered handler failed', { error: errorMessage(e) });
+      }
+    }
     this.log.debug('request answered', { request: p.what });
   }
 
@@ -413,7 +434,7 @@ export class EdgeCore {
           systemUUID: '',
           bootID: '',
           kernelVersion: release(),
-          osImage: `${goos} (${hostname()})`,
+          osImage: this.osImage,
           containerRuntimeVersion: EDGEPROOF_RUNTIME_VERSION,
           kubeletVersion: EDGEPROOF_KUBELET_VERSION,
           kubeProxyVersion: '',
@@ -456,6 +477,16 @@ export function rfc3339(ms: number): string {
 /** metav1.MicroTime: RFC 3339 with six fraction digits, UTC (`2006-01-02T15:04:05.000000Z07:00`). */
 export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** PRETTY_NAME from /etc/os-release, as the kubelet's `nodeInfo.osImage`; undefined where there is none. */
+function readOsImage(): string | undefined {
+  try {
+    const m = /^PRETTY_NAME=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    return m?.[1]?.trim().replace(/^["']|["']$/g, '') || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Go's GOOS for this platform. */

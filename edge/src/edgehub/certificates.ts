@@ -31,6 +31,7 @@ import {
   errorMessage,
   type Clock,
   type Logger,
+  isDns1123Subdomain,
 } from '@edgeproof/core';
 import { writeFileAtomic } from './atomic-file.ts';
 import { httpsCertFetch, type CertFetch, type CertFetchRequest } from './cert-fetch.ts';
@@ -464,11 +465,7 @@ function commonName(cert: X509Certificate): string | undefined {
 
 /** A Kubernetes node name: lower-case RFC 1123 subdomain. */
 function requireNodeName(name: string): string {
-  if (
-    name.length === 0 ||
-    name.length > 253 ||
-    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)
-  ) {
+  if (!isDns1123Subdomain(name)) {
     throw new InvalidInputError(`"${name}" is not a valid node name (lower-case RFC 1123 subdomain)`);
   }
   return name;

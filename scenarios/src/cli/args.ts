@@ -4,7 +4,13 @@
  * and say what is expected.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { errorMessage, InvalidInputError, type Logger, type LogLevel } from '@edgeproof/core';
+import {
+  errorMessage,
+  InvalidInputError,
+  isDns1123Subdomain,
+  type Logger,
+  type LogLevel,
+} from '@edgeproof/core';
 
 export type FlagSpec = {
   type: 'string' | 'boolean';
@@ -116,4 +122,101 @@ export async function waitForShutdown(
     process.on('SIGTERM', onSignal);
   });
   out('edgeproof: stopped');
+}
+
+/** `--log-level`, shared by every long-running command. */
+export const LOG_LEVEL_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'LEVEL',
+  description: 'debug, info, warn or error (logs go to stderr)',
+  default: 'info',
+};
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration flag in Go's notation as KubeEdge and Kubernetes configs write it (`40s`, `1m30s`,
+ * `500ms`); a bare number is seconds. Between `minMs` and `maxMs`, with an error naming the flag.
+ */
+export function durationFlag(
+  name: string,
+  raw: string | boolean | undefined,
+  fallbackMs: number,
+  minMs: number,
+  maxMs: number,
+): number {
+  if (raw === undefined) return fallbackMs;
+  const text = String(raw).trim();
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) {
+    ms = 0;
+    for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+      ms += Number(n) * (DURATION_UNITS_MS[unit ?? 's'] ?? 1000);
+    }
+  } else {
+    throw new InvalidInputError(
+      `--${name} must be a duration such as 40s, 1m30s or 500ms, not ${JSON.stringify(text)}`,
+    );
+  }
+  if (ms < minMs || ms > maxMs) {
+    throw new InvalidInputError(
+      `--${name} must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, not ${text}`,
+    );
+  }
+  return Math.round(ms);
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** `k=v,k2=v2` (keadm's `--labels`): label keys and values as Kubernetes allows them. */
+export function labelsFlag(name: string, raw: string | boolean | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (raw === undefined || raw === '') return labels;
+  for (const pair of String(raw).split(',')) {
+    const eq = pair.indexOf('=');
+    const key = (eq < 0 ? pair : pair.slice(0, eq)).trim();
+    const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
+    // apimachinery validation: optional DNS-subdomain prefix and '/', then a name of at most 63
+    // characters; values at most 63 characters of the same alphabet.
+    const keyOk =
+      /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key);
+    const valueOk = value === '' || /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(value);
+    if (!keyOk || !valueOk) {
+      throw new InvalidInputError(
+        `--${name}: ${JSON.stringify(pair)} is not a valid label (key=value, each a Kubernetes label name/value)`,
+      );
+    }
+    labels[key] = value;
+  }
+  return labels;
+}
+
+/** An RFC 1123 subdomain in lower case: what Kubernetes allows as a node name. */
+export function nodeNameFlag(name: string, raw: string): string {
+  if (!isDns1123Subdomain(raw)) {
+    throw new InvalidInputError(
+      `--${name} ${JSON.stringify(raw)} is not a valid node name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
+    );
+  }
+  return raw;
+}
+
+/** `--node-status-update-frequency` (edged's `nodeStatusUpdateFrequency`), for join and up. */
+export const STATUS_FREQUENCY_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'DURATION',
+  description: 'how often edge nodes renew node status and lease (keep it under the cloud grace period)',
+  default: '10s',
+};
+
+/** The value of `--node-status-update-frequency` in ms: 100 ms to 1 h, default edged's 10 s. */
+export function statusFrequencyMs(raw: string | boolean | undefined, fallbackMs: number): number {
+  return durationFlag('node-status-update-frequency', raw, fallbackMs, 100, 3_600_000);
 }

@@ -3,6 +3,7 @@ import { EdgeproofError, errorMessage } from '@edgeproof/core';
 import { helpText, parseFlags, type CommandSpec } from './args.ts';
 import { runUp, upCommand } from './up.ts';
 import { runToken, tokenCommand } from './token.ts';
+import { joinCommand, runJoin } from './join.ts';
 
 type Command = {
   spec: CommandSpec;
@@ -11,6 +12,7 @@ type Command = {
 
 const COMMANDS: Record<string, Command> = {
   up: { spec: upCommand, run: runUp },
+  join: { spec: joinCommand, run: runJoin },
   token: { spec: tokenCommand, run: runToken },
 };
 

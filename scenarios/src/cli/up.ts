@@ -1,25 +1,48 @@
 /**
- * `edgeproof up`: runs the bench in the foreground until SIGINT/SIGTERM. In this version it starts
- * the embedded API server with the KubeEdge CRDs installed, writes DIR/kubeconfig, starts cloudcore
- * (certificate bootstrap on :10002) against it and writes the join token to DIR/token; the
- * WebSocket hub, edge nodes and simulated devices join the same command as they are built.
+ * `edgeproof up`: runs the bench in the foreground until SIGINT/SIGTERM. It starts the embedded API
+ * server with the KubeEdge CRDs installed, writes DIR/kubeconfig, starts cloudcore against it
+ * (certificate bootstrap on :10002, the WebSocket hub on :10000, EdgeController and the node
+ * lifecycle), writes the join token to DIR/token, and runs `--nodes N` edge nodes in this process —
+ * each an instance-scoped EdgeCore with its data in DIR/nodes/<name>, joined with the token exactly
+ * as `edgeproof join` would. It prints "ready" once every node is registered.
  */
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, InvalidInputError, SystemClock } from '@edgeproof/core';
-import { ApiServer, CloudCore } from '@edgeproof/cloud';
+import {
+  createLogger,
+  EdgeproofError,
+  InvalidInputError,
+  SystemClock,
+  type Clock,
+  type Logger,
+} from '@edgeproof/core';
+import { ApiServer, CloudCore, DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
-import { integerFlag, parseLogLevel, waitForShutdown, type CommandSpec } from './args.ts';
+import { DEFAULT_STATUS_INTERVAL_MS, EdgeCore } from '@edgeproof/edge';
+import {
+  LOG_LEVEL_FLAG,
+  STATUS_FREQUENCY_FLAG,
+  statusFrequencyMs,
+  durationFlag,
+  integerFlag,
+  parseLogLevel,
+  waitForShutdown,
+  type CommandSpec,
+} from './args.ts';
+
+/** Most in-process edge nodes; more want `edgeproof join` processes (ARCHITECTURE.md §6: sockets). */
+const MAX_NODES = 10_000;
 
 export const upCommand: CommandSpec = {
   name: 'up',
   usage:
     'edgeproof up [--data-dir DIR] [--nodes N] [--apiserver-port P] [--cloudhub-port P] [--certport P] [--advertise-address A,B]',
   summary:
-    'Run an embedded cluster in the foreground until Ctrl-C: the Kubernetes API server (with the KubeEdge CRDs)\n' +
-    'and cloudcore. When it prints "ready", use: kubectl --kubeconfig DIR/kubeconfig get ns; the join token is in DIR/token.',
+    'Run an embedded cluster in the foreground until Ctrl-C: the Kubernetes API server (with the KubeEdge CRDs),\n' +
+    'cloudcore and N edge nodes. When it prints "ready", use: kubectl --kubeconfig DIR/kubeconfig get nodes;\n' +
+    'the join token for more nodes (edgeproof join) is in DIR/token.',
   flags: {
     'data-dir': {
       type: 'string',
@@ -30,7 +53,7 @@ export const upCommand: CommandSpec = {
     nodes: {
       type: 'string',
       value: 'N',
-      description: 'edge nodes to run (edge nodes are not built yet: must be given but has no effect)',
+      description: 'edge nodes to run in this process, named edge-1 … edge-N, data in DIR/nodes/<name>',
       default: '2',
     },
     'apiserver-port': {
@@ -58,12 +81,14 @@ export const upCommand: CommandSpec = {
         'addresses edge nodes use to reach cloudcore; listens on all interfaces unless all are loopback',
       default: '127.0.0.1',
     },
-    'log-level': {
+    'node-monitor-grace-period': {
       type: 'string',
-      value: 'LEVEL',
-      description: 'debug, info, warn or error',
-      default: 'info',
+      value: 'DURATION',
+      description: 'how long an edge node may be silent before it is NotReady (Ready=Unknown)',
+      default: '40s',
     },
+    'node-status-update-frequency': STATUS_FREQUENCY_FLAG,
+    'log-level': LOG_LEVEL_FLAG,
   },
 };
 
@@ -73,7 +98,23 @@ export async function runUp(
 ): Promise<void> {
   const dataDir = resolve(String(values['data-dir'] ?? '.edgeproof'));
   const port = integerFlag('apiserver-port', values['apiserver-port'], 6443, 0, 65535);
-  const nodes = integerFlag('nodes', values.nodes, 2, 0, 100_000);
+  const nodes = integerFlag('nodes', values.nodes, 2, 0, MAX_NODES);
+  const graceMs = durationFlag(
+    'node-monitor-grace-period',
+    values['node-monitor-grace-period'],
+    DEFAULT_NODE_GRACE_PERIOD_MS,
+    1000,
+    86_400_000,
+  );
+  const statusIntervalMs = statusFrequencyMs(
+    values['node-status-update-frequency'],
+    DEFAULT_STATUS_INTERVAL_MS,
+  );
+  if (nodes > 0 && statusIntervalMs >= graceMs) {
+    throw new InvalidInputError(
+      `--node-status-update-frequency (${statusIntervalMs} ms) must be shorter than --node-monitor-grace-period (${graceMs} ms), or every node would turn NotReady between updates`,
+    );
+  }
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
 
@@ -99,6 +140,9 @@ export async function runUp(
     hubPort,
     // Reachable from other machines only when the user advertised a non-loopback address.
     ...(advertise.every(isLoopback) ? { host: '127.0.0.1' } : {}),
+    nodeGracePeriodMs: graceMs,
+    // Room for every in-process node; a joined board counts too.
+    nodeLimit: Math.max(500, nodes + 500),
     clock,
     logger: logger.child('cloudcore'),
   });
@@ -110,22 +154,113 @@ export async function runUp(
   }
   const tokenFile = join(dataDir, 'token');
   writeFileSync(tokenFile, cloudcore.token() + '\n', { mode: 0o600 });
-  if (nodes > 0)
-    out(`edgeproof: note: edge nodes are not part of this version yet; --nodes ${nodes} has no effect`);
+  const cloudHost = advertise[0] ?? '127.0.0.1';
+  const dial = isIP(cloudHost) === 6 ? `[${cloudHost}]` : cloudHost;
+  const edges = makeEdgeNodes(nodes, {
+    dataDir,
+    cloudHub: `${dial}:${cloudcore.hubPort()}`,
+    certServer: `${dial}:${cloudcore.certPort()}`,
+    token: cloudcore.token(),
+    statusIntervalMs,
+    clock,
+    logger,
+  });
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(edges.map((e) => e.core.stop()));
+    await cloudcore.stop();
+    await apiserver.stop();
+  };
+  try {
+    await startEdgeNodes(edges);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
   out(`edgeproof: API server at ${apiserver.url()}, data in ${dataDir}`);
   out(
     `edgeproof: cloudcore: edge nodes connect to port ${cloudcore.hubPort()}, certificates on port ${cloudcore.certPort()}, join token in ${tokenFile}`,
   );
-  out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get namespaces`);
+  if (nodes > 0) out(`edgeproof: ${nodes} edge node${nodes === 1 ? '' : 's'} registered: ${nodeList(edges)}`);
+  out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get nodes`);
 
-  await waitForShutdown(
-    out,
-    async () => {
-      await cloudcore.stop();
-      await apiserver.stop();
-    },
-    logger,
-  );
+  await waitForShutdown(out, stopAll, logger);
+}
+
+type EdgeNode = { name: string; core: EdgeCore; registered: Promise<void> };
+
+/** The in-process edge nodes `edge-1` … `edge-N`, constructed (no I/O yet). */
+function makeEdgeNodes(
+  count: number,
+  o: {
+    dataDir: string;
+    cloudHub: string;
+    certServer: string;
+    token: string;
+    statusIntervalMs: number;
+    clock: Clock;
+    logger: Logger;
+  },
+): EdgeNode[] {
+  const edges: EdgeNode[] = [];
+  for (let i = 1; i <= count; i++) {
+    const name = `edge-${i}`;
+    let registered!: () => void;
+    const promise = new Promise<void>((r) => (registered = r));
+    const core = new EdgeCore({
+      dataDir: join(o.dataDir, 'nodes', name),
+      nodeName: name,
+      cloudHub: o.cloudHub,
+      certServer: o.certServer,
+      token: o.token,
+      statusIntervalMs: o.statusIntervalMs,
+      clock: o.clock,
+      logger: o.logger.child(name),
+      onRegistered: () => registered(),
+    });
+    edges.push({ name, core, registered: promise });
+  }
+  return edges;
+}
+
+/** How long `up` waits for its nodes to register before it gives up: generous, scaled by count. */
+function registrationTimeoutMs(count: number): number {
+  return 60_000 + 20 * count;
+}
+
+/**
+ * Starts the nodes a few at a time (each first start bootstraps a certificate: a P-256 key and a
+ * signing on the cloud) and waits until every one is registered.
+ */
+async function startEdgeNodes(edges: EdgeNode[]): Promise<void> {
+  if (edges.length === 0) return;
+  const queue = [...edges];
+  const workers = Array.from({ length: Math.min(16, edges.length) }, async () => {
+    for (let e = queue.shift(); e !== undefined; e = queue.shift()) await e.core.start();
+  });
+  await Promise.all(workers);
+  const limit = registrationTimeoutMs(edges.length);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const missing = edges.filter((e) => !e.core.registered()).map((e) => e.name);
+      reject(
+        new EdgeproofError(
+          'ETIMEOUT',
+          `edge nodes not registered within ${Math.round(limit / 1000)} s: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} (run with --log-level debug to see why)`,
+        ),
+      );
+    }, limit);
+  });
+  try {
+    await Promise.race([Promise.all(edges.map((e) => e.registered)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function nodeList(edges: EdgeNode[]): string {
+  const names = edges.map((e) => e.name);
+  return names.length <= 5 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, … ${names.at(-1)}`;
 }
 
 /** `--advertise-address a,b`: IPs or DNS names, as keadm init takes them. */
