@@ -8,7 +8,14 @@
  * Constructor does no I/O; start in dependency order, stop in reverse (CONVENTIONS.md "Lifecycle").
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { errorMessage, parseCloudResource, type Clock, type Logger, type Message } from '@edgeproof/core';
+import {
+  ConcurrencyLimit,
+  errorMessage,
+  parseCloudResource,
+  type Clock,
+  type Logger,
+  type Message,
+} from '@edgeproof/core';
 import {
   CertServer,
   CloudSecrets,
@@ -19,9 +26,16 @@ import {
 } from './cloudhub/index.ts';
 import { NodeLifecycleController } from './edgecontroller/node-lifecycle.ts';
 import { UpstreamController } from './edgecontroller/upstream.ts';
+import { PooledKubeConfig } from './kube-connection-pool.ts';
 
 /** Upstream resource types EdgeController's upstream half carries out (§4.2). */
 const UPSTREAM_NODE_TYPES: ReadonlySet<string> = new Set(['node', 'nodepatch', 'lease']);
+/**
+ * Upstream messages handled at once. Above the API connection pool's 32 so the pool stays busy,
+ * low enough that a reconnect storm of thousands of nodes does not hold thousands of requests in
+ * memory together (`npm run bench:cloudhub` measures it).
+ */
+const UPSTREAM_CONCURRENCY = 64;
 
 export type CloudCoreOptions = {
   kubeConfig: KubeConfig;
@@ -47,17 +61,21 @@ export type CloudCoreOptions = {
 
 export class CloudCore {
   private readonly options: CloudCoreOptions;
+  private readonly kubeConfig: PooledKubeConfig;
   private readonly secrets: CloudSecrets;
   private readonly certServer: CertServer;
   private readonly hub: HubServer;
   private readonly upstream: UpstreamController;
   private readonly lifecycle: NodeLifecycleController;
-  /** Upstream messages being carried out; `stop()` waits for them. */
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Upstream messages carried out at once; the rest wait their turn, and `stop()` waits for all. */
+  private readonly upstreamLimit = new ConcurrencyLimit(UPSTREAM_CONCURRENCY);
 
   constructor(options: CloudCoreOptions) {
     this.options = options;
-    const { kubeConfig, clock, logger } = options;
+    const { clock, logger } = options;
+    // One connection pool for every API call cloudcore makes (see kube-connection-pool.ts).
+    const kubeConfig = PooledKubeConfig.from(options.kubeConfig);
+    this.kubeConfig = kubeConfig;
     this.secrets = new CloudSecrets({
       kubeConfig,
       advertiseAddresses: options.advertiseAddresses,
@@ -122,14 +140,14 @@ export class CloudCore {
       });
       return;
     }
-    const job = this.upstream.handle(session, message).catch((err: unknown) => {
-      this.options.logger.error('upstream handler failed', {
-        node: session.nodeId,
-        error: errorMessage(err),
+    this.upstreamLimit
+      .run(() => this.upstream.handle(session, message))
+      .catch((err: unknown) => {
+        this.options.logger.error('upstream handler failed', {
+          node: session.nodeId,
+          error: errorMessage(err),
+        });
       });
-    });
-    this.inFlight.add(job);
-    void job.finally(() => this.inFlight.delete(job));
   }
 
   async start(): Promise<void> {
@@ -156,9 +174,10 @@ export class CloudCore {
   async stop(): Promise<void> {
     await this.lifecycle.stop();
     await this.hub.stop();
-    await Promise.all(this.inFlight);
+    await this.upstreamLimit.idle();
     await this.certServer.stop();
     await this.secrets.stop();
+    await this.kubeConfig.close();
   }
 
   hubPort(): number {

@@ -6,3 +6,4 @@ export type * from './kube-object.ts';
 export * from './message/index.ts';
 export * from './bus/index.ts';
 export * from './names.ts';
+export * from './concurrency-limit.ts';

@@ -126,6 +126,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, certValidi
       clock,
       logger: createLogger('test', { level: 'debug', write: (l) => logs.push(l) }),
       statusIntervalMs: 1000,
+      statusReportIntervalMs: 1000,
       labels: { zone: 'lab' },
       nodeIP: '10.0.0.7',
       edgeHub: { backoff: { baseMs: 20, capMs: 100, floorMs: 5 } },
@@ -391,4 +392,50 @@ test('renews the certificate at its rotation point with the current one, then re
     return cloud.connections() > connectsBefore && core.connected();
   });
   assert.ok(logs.some((l) => l.includes('node certificate rotated')));
+});
+
+test('renews the lease every interval but posts an unchanged status every 5 min, or right after a failure', async (t) => {
+  const { cloud, clock, make, cloudBuilder } = await setup(t);
+  let failLeases = false;
+  cloud.onFrame = (m) => {
+    if (m.route.group !== 'meta') return;
+    const isLease = m.route.resource?.startsWith('kube-node-lease/') ?? false;
+    const obj = m.route.resource?.includes('/node/') ? { metadata: { name: 'edge-1', uid: 'u1' } } : {};
+    cloud.send(
+      cloudBuilder.newResponse(
+        m,
+        failLeases && isLease
+          ? { Object: null, Err: { ErrStatus: { message: 'etcdserver: request timed out', code: 500 } } }
+          : { Object: obj, Err: null },
+      ),
+    );
+  };
+  const core = make({ statusIntervalMs: 10_000, statusReportIntervalMs: undefined });
+  await core.start();
+  await waitFor('registered', () => core.registered());
+  const patches = (): number => cloud.find('patch', 'default/nodepatch/edge-1').length;
+  const leaseUpdates = (): number => cloud.find('update', 'kube-node-lease/lease/edge-1').length;
+  const tick = async (): Promise<void> => {
+    clock.advance(10_000);
+    await waitFor('replies', () => core.pendingRequests() === 0);
+  };
+
+  // 29 ticks (4 min 50 s): a lease renewal each, no status post (registration carried the status).
+  for (let i = 1; i <= 29; i++) {
+    await tick();
+    await waitFor(`lease update ${i}`, () => leaseUpdates() === i);
+  }
+  assert.equal(patches(), 0);
+  await tick(); // 5 min since registration
+  await waitFor('the 5-minute status', () => patches() === 1);
+
+  // A failed renewal: the cloud may have marked the node Unknown meanwhile, so the next tick posts.
+  failLeases = true;
+  await tick();
+  failLeases = false;
+  assert.equal(patches(), 1);
+  await tick();
+  await waitFor('status after a failed renewal', () => patches() === 2);
+  await tick();
+  assert.equal(patches(), 2, 'and then back to every 5 min');
 });

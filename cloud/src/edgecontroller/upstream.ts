@@ -4,10 +4,10 @@
  * against the Kubernetes API through @kubernetes/client-node, and answered on the node's session.
  *
  * Behaviour checked in kubeedge/kubeedge `cloud/pkg/edgecontroller/controller/upstream.go`:
- * - `registerNode` / `createNode`: the Node in the content is created under the resource's name;
- *   labels under `kubernetes.io` / `*.kubernetes.io` are left out of the create call and merge-patched
- *   on afterwards (the NodeRestriction admission plugin refuses them from a node at create), and the
- *   node is annotated `cloudcore=<cloudcore address>` (`common.EdgeMappingCloudKey`).
+ * - `registerNode` / `createNode`: the Node in the content is created under the resource's name,
+ *   and annotated `cloudcore=<cloudcore address>` (`common.EdgeMappingCloudKey`). KubeEdge leaves
+ *   `kubernetes.io` / `*.kubernetes.io` labels out of the create and merge-patches them on after;
+ *   we create with every label at once (see below).
  * - `patchNode`: strategic-merge patch of the `status` subresource. Go reads the content as a
  *   base64url string (`base64.URLEncoding.DecodeString`); we also accept the patch as a JSON string
  *   or a JSON object (§1.1).
@@ -28,6 +28,10 @@
  *   lifecycle controller select edge nodes by that label.
  * - Register of a node that already exists merges the sent labels and annotations into it and
  *   patches its status, instead of failing with AlreadyExists.
+ * - One create with all labels instead of create + label patch: the split exists for the
+ *   NodeRestriction admission plugin, which limits what a *node's* credentials may set, and
+ *   cloudcore writes with its own. It saves one API call per registration, which is what a
+ *   reconnect storm of thousands of nodes is made of.
  * - Refusals (bad resource, wrong node, garbage content, unknown type/operation) get an `error`
  *   reply (`NewErrorMessage` shape, answering the request's id) instead of being dropped silently.
  *
@@ -194,9 +198,6 @@ export class UpstreamController {
     };
     labels[EDGE_NODE_ROLE_LABEL] ??= '';
     labels[AGENT_NODE_ROLE_LABEL] ??= '';
-    const reserved: Record<string, string> = {};
-    const plain: Record<string, string> = {};
-    for (const [k, v] of Object.entries(labels)) (isKubernetesIoLabel(k) ? reserved : plain)[k] = v;
     const annotations: Record<string, string> = { ...(node.metadata?.annotations ?? {}) };
     if (this.cloudcoreAddress) annotations[CLOUDCORE_ANNOTATION] = this.cloudcoreAddress;
 
@@ -204,12 +205,12 @@ export class UpstreamController {
       ...node,
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { ...node.metadata, name, labels: plain, annotations },
+      metadata: { ...node.metadata, name, labels, annotations },
     };
     delete body.metadata?.resourceVersion;
     delete body.metadata?.uid;
     try {
-      await this.core.createNode({ body });
+      return await this.core.createNode({ body });
     } catch (err) {
       if (apiStatusCode(err) !== 409) throw err;
       // Already registered (an edge re-registering after a restart): merge in what it sent.
@@ -224,11 +225,6 @@ export class UpstreamController {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     }
-    // Reserved labels after the create, as KubeEdge does (merge patch of metadata.labels).
-    return this.core.patchNode(
-      { name, body: { metadata: { labels: reserved } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
   }
 
   /** `patchNode`: strategic-merge patch of `nodes/<name>/status`. */
@@ -352,14 +348,6 @@ function checkContentName(obj: { metadata?: { name?: string } }, name: string): 
   if (sent !== undefined && sent !== name) {
     throw new Refusal(`content names "${sent}" but the resource names "${name}"`);
   }
-}
-
-/** `kubernetes.io/…` and `*.kubernetes.io/…`: the labels KubeEdge adds after the create (§4.2). */
-export function isKubernetesIoLabel(key: string): boolean {
-  const slash = key.indexOf('/');
-  if (slash === -1) return false;
-  const prefix = key.slice(0, slash);
-  return prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io');
 }
 
 /** The API server's Status for a failed call, or a synthesised InternalError one. */

@@ -5,9 +5,13 @@
  * - Certificates: `ensureNodeCertificate` in `<dataDir>/certs`; stored ones are reused, so a
  *   restart does not bootstrap again (§2.4).
  * - On every (re)connect: registers the node (`insert` `default/node/<n>`, source `edged`, group
- *   `meta`, §4.3), renews the lease, and from then on every `statusIntervalMs` (10 s, §6) sends a
- *   `nodepatch` with a fresh Ready heartbeat and a lease renewal (`kube-node-lease/lease/<n>`,
- *   `insert` once, then `update`; 40 s duration, §6).
+ *   `meta`, §4.3) with its status, and renews the lease. From then on, as the kubelet does (§6:
+ *   "updates every 10 s, reports every 5 min, 40 s lease"): every `statusIntervalMs` (10 s) the
+ *   lease is renewed (`kube-node-lease/lease/<n>`, `insert` once, then `update`), and a `nodepatch`
+ *   with a fresh Ready heartbeat is sent every `statusReportIntervalMs` (5 min) — sooner when a
+ *   renewal or report failed, since the cloud may have marked the node Unknown meanwhile, and a
+ *   failed registration is retried at the next tick. The lease is what keeps the node Ready; a
+ *   nodepatch every 10 s from thousands of nodes would double the API server's write load.
  * - Certificate rotation: every `rotationCheckMs` (1 h) the certificate's rotation point (70–90 % of
  *   its lifetime, §2.4) is checked; when due, it is renewed with the current certificate and the link
  *   reconnects with the new one (KubeEdge closes the link on rotation, §2.3). A failure is logged and
@@ -45,6 +49,8 @@ import { MetaStore } from '../metamanager/store.ts';
 
 /** edged's node status update frequency (§6). */
 export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
+/** The kubelet's `nodeStatusReportFrequency`: a status with no change is posted this often (§6). */
+export const DEFAULT_STATUS_REPORT_INTERVAL_MS = 5 * 60_000;
 /** edged's node lease duration (§6). */
 export const DEFAULT_LEASE_DURATION_SECONDS = 40;
 /** Reported as `nodeInfo.kubeletVersion`: the kubelet fork KubeEdge builds on (§6) plus our name. */
@@ -73,6 +79,8 @@ export interface EdgeCoreOptions {
   clock: Clock;
   logger: Logger;
   statusIntervalMs?: number;
+  /** How often an unchanged node status is posted; default 5 min (§6). */
+  statusReportIntervalMs?: number;
   leaseDurationSeconds?: number;
   /** Extra node labels, added to the edge labels. */
   labels?: Record<string, string>;
@@ -100,6 +108,8 @@ export interface EdgeCoreOptions {
 interface Pending {
   what: string;
   sentAt: number;
+  /** Called when the request is refused, answered with an error, or never answered. */
+  onFailed: (() => void) | undefined;
 }
 
 /** One edge node; see the module comment. */
@@ -109,6 +119,7 @@ export class EdgeCore {
   private readonly log: Logger;
   private readonly builder: MessageBuilder;
   private readonly statusIntervalMs: number;
+  private readonly statusReportIntervalMs: number;
   private readonly leaseDurationSeconds: number;
   private readonly pending = new Map<string, Pending>();
 
@@ -118,8 +129,15 @@ export class EdgeCore {
   private rotationTimer: TimerHandle | undefined;
   private rotating: Promise<void> | undefined;
   private started = false;
+  private preparing: Promise<void> | undefined;
   private stopped = false;
   private leaseCreated = false;
+  /** When the last nodepatch or registration was sent (clock ms). */
+  private lastReportAt = 0;
+  /** A renewal or report failed: post status at the next tick. */
+  private reportDue = false;
+  /** The registration failed: register again at the next tick. */
+  private registerDue = false;
   /** When Ready last became True (the condition's lastTransitionTime). */
   private readySince = 0;
   /** `nodeInfo.osImage`, read at start (the kubelet reports os-release's PRETTY_NAME). */
@@ -139,6 +157,10 @@ export class EdgeCore {
     this.statusIntervalMs = positive(
       options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS,
       'statusIntervalMs',
+    );
+    this.statusReportIntervalMs = positive(
+      options.statusReportIntervalMs ?? DEFAULT_STATUS_REPORT_INTERVAL_MS,
+      'statusReportIntervalMs',
     );
     this.leaseDurationSeconds = positive(
       options.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
@@ -169,6 +191,45 @@ export class EdgeCore {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.prepare();
+    if (this.stopped || this.hub === undefined) return;
+    this.hub.start();
+    const o = this.opts;
+    const every = positive(o.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS, 'rotationCheckMs');
+    this.rotationTimer = o.clock.setInterval(() => {
+      this.rotating ??= this.rotateCertificate().finally(() => (this.rotating = undefined));
+    }, every);
+  }
+
+  /** Renews the certificate when it is due and hands the new one to EdgeHub (which reconnects). */
+  private async rotateCertificate(): Promise<void> {
+    const o = this.opts;
+    try {
+      const result = await rotateIfDue({
+        dir: join(o.dataDir, 'certs'),
+        nodeName: o.nodeName,
+        certServer: o.certServer,
+        clock: o.clock,
+        logger: this.log,
+        ...(o.certFetch !== undefined ? { fetch: o.certFetch } : {}),
+      });
+      if (result.rotated && !this.stopped) this.hub?.setCredentials(result.credentials);
+    } catch (err) {
+      this.log.warn('certificate rotation failed; will try again', { error: errorMessage(err) });
+    }
+  }
+
+  /**
+   * The part of `start()` before any connection: credentials (bootstrapping with the token only when
+   * none are stored) and the database. `start()` calls it; calling it first lets a caller with many
+   * nodes (a hollow fleet) do this slow local work before it times the connections. Idempotent.
+   */
+  async prepare(): Promise<void> {
+    this.preparing ??= this.load();
+    await this.preparing;
+  }
+
+  private async load(): Promise<void> {
     const o = this.opts;
     const credentials = await ensureNodeCertificate({
       dir: join(o.dataDir, 'certs'),
@@ -194,29 +255,6 @@ export class EdgeCore {
       onMessage: (m) => this.onMessage(m),
       onConnectionChange: (up) => this.onConnectionChange(up),
     });
-    this.hub.start();
-    const every = positive(o.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS, 'rotationCheckMs');
-    this.rotationTimer = o.clock.setInterval(() => {
-      this.rotating ??= this.rotateCertificate().finally(() => (this.rotating = undefined));
-    }, every);
-  }
-
-  /** Renews the certificate when it is due and hands the new one to EdgeHub (which reconnects). */
-  private async rotateCertificate(): Promise<void> {
-    const o = this.opts;
-    try {
-      const result = await rotateIfDue({
-        dir: join(o.dataDir, 'certs'),
-        nodeName: o.nodeName,
-        certServer: o.certServer,
-        clock: o.clock,
-        logger: this.log,
-        ...(o.certFetch !== undefined ? { fetch: o.certFetch } : {}),
-      });
-      if (result.rotated && !this.stopped) this.hub?.setCredentials(result.credentials);
-    } catch (err) {
-      this.log.warn('certificate rotation failed; will try again', { error: errorMessage(err) });
-    }
   }
 
   /** Stops the status loop, closes the link and the database; leaves no timer behind. */
@@ -250,7 +288,7 @@ export class EdgeCore {
     // edged registers at start and KubeEdge re-registers after a reconnect; insert is idempotent on
     // the cloud (register = create or update, §4.2).
     if (this.readySince === 0) this.readySince = this.opts.clock.now();
-    this.request('insert', `${REGISTER_NODE_NAMESPACE}/node/${this.nodeName}`, this.nodeObject());
+    this.register();
     this.renewLease();
     this.statusTimer = this.opts.clock.setInterval(() => this.statusTick(), this.statusIntervalMs);
   }
@@ -258,30 +296,64 @@ export class EdgeCore {
   private statusTick(): void {
     if (this.stopped || !this.connected()) return;
     this.prunePending();
-    // The kubelet patches node status through `default/nodepatch/<n>`; the content is the
-    // strategic-merge patch as a JSON string (§4.3, §6).
+    if (this.registerDue) {
+      this.register();
+    } else if (this.reportDue || this.opts.clock.now() - this.lastReportAt >= this.statusReportIntervalMs) {
+      this.reportStatus();
+    }
+    this.renewLease();
+  }
+
+  private register(): void {
+    this.registerDue = false;
+    this.reportDue = false;
+    this.lastReportAt = this.opts.clock.now();
+    this.request('insert', `${REGISTER_NODE_NAMESPACE}/node/${this.nodeName}`, this.nodeObject(), () => {
+      this.registerDue = true;
+    });
+  }
+
+  /** The kubelet patches node status through `default/nodepatch/<n>`; the content is the
+   * strategic-merge patch as a JSON string (§4.3, §6). */
+  private reportStatus(): void {
+    this.reportDue = false;
+    this.lastReportAt = this.opts.clock.now();
     this.request(
       'patch',
       `${REGISTER_NODE_NAMESPACE}/nodepatch/${this.nodeName}`,
       JSON.stringify(this.statusPatch()),
+      () => {
+        this.reportDue = true;
+      },
     );
-    this.renewLease();
   }
 
   private renewLease(): void {
     const op = this.leaseCreated ? 'update' : 'insert';
     this.leaseCreated = true;
-    this.request(op, `${NODE_LEASE_NAMESPACE}/lease/${this.nodeName}`, this.leaseObject());
+    this.request(op, `${NODE_LEASE_NAMESPACE}/lease/${this.nodeName}`, this.leaseObject(), () => {
+      this.reportDue = true;
+    });
   }
 
   /** Sends an edged request (§4.3) and remembers it until its reply. */
-  private request(operation: 'insert' | 'update' | 'patch', resource: string, content: unknown): void {
+  private request(
+    operation: 'insert' | 'update' | 'patch',
+    resource: string,
+    content: unknown,
+    onFailed?: () => void,
+  ): void {
     const m = this.builder.newMessage({ source: 'edged', group: 'meta', operation, resource, content });
     try {
       this.hub?.send(m);
-      this.pending.set(m.header.msg_id, { what: `${operation} ${resource}`, sentAt: this.opts.clock.now() });
+      this.pending.set(m.header.msg_id, {
+        what: `${operation} ${resource}`,
+        sentAt: this.opts.clock.now(),
+        onFailed,
+      });
     } catch (err) {
       this.log.warn('request not sent', { operation, resource, error: errorMessage(err) });
+      onFailed?.();
     }
   }
 
@@ -291,6 +363,7 @@ export class EdgeCore {
       if (p.sentAt <= cutoff) {
         this.pending.delete(id);
         this.log.warn('no reply from the cloud', { request: p.what, msgId: id });
+        p.onFailed?.();
       }
     }
   }
@@ -318,6 +391,7 @@ export class EdgeCore {
     this.pending.delete(parent);
     if (m.route.operation === 'error') {
       this.log.warn('the cloud refused a request', { request: p.what, error: contentAsString(m) });
+      p.onFailed?.();
       return;
     }
     // ObjectResp: {"Object":…,"Err":…} with capitalised keys (§4.2).
@@ -333,6 +407,7 @@ export class EdgeCore {
         request: p.what,
         error: typeof err === 'string' ? err : JSON.stringify(err),
       });
+      p.onFailed?.();
       return;
     }
     const uid = typeof c === 'object' && c !== null ? c.Object?.metadata?.uid : undefined;

@@ -1,0 +1,109 @@
+/**
+ * A KubeConfig whose API clients share one HTTPS connection pool.
+ *
+ * Why: @kubernetes/client-node 2.0.1 builds a new undici `Agent` for every request
+ * (`KubeConfig.applySecurityAuthentication` → `createDispatcher`, dist/config.js), so every API
+ * call opens a fresh TLS connection and each idle pool keeps its socket until undici's keep-alive
+ * timeout. With thousands of edge nodes renewing status and leases every 10 s that is a TLS
+ * handshake per call on both sides and hundreds of MB of lingering sockets in cloudcore (measured
+ * with `npm run bench:cloudhub`: 200 nodes took cloudcore from 198 to 414 MB before this, see the
+ * README's performance section for after).
+ *
+ * How: the request is authenticated exactly as client-node does it (headers, exec and token
+ * plugins, TLS material), then the per-request Agent it made is swapped for one kept here, built
+ * from client-node's own connect options (`createDispatcherOptions`), as long as the TLS material is
+ * the same. When the material changes (a rotated client certificate in a kubeconfig file) a new pool
+ * replaces the old one. A cluster reached through a proxy keeps client-node's own dispatcher.
+ *
+ * The pool holds at most `maxConnections` connections (default 32); further requests wait in it.
+ * Unbounded, a burst of thousands of edge nodes registering at once opened thousands of TLS
+ * connections to the API server and failed with "fetch failed"; client-go bounds the same thing
+ * with its client-side rate limiter and HTTP/2 multiplexing.
+ */
+import { KeyObject, createHash } from 'node:crypto';
+import type { AgentOptions, RequestOptions } from 'node:https';
+import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { Agent } from 'undici';
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/** Connections to the API server at once, by default. */
+export const DEFAULT_MAX_API_CONNECTIONS = 32;
+
+export class PooledKubeConfig extends KubeConfig {
+  private pool: { key: string; dispatcher: Dispatcher } | undefined;
+  private readonly maxConnections: number;
+
+  constructor(maxConnections = DEFAULT_MAX_API_CONNECTIONS) {
+    super();
+    this.maxConnections = maxConnections;
+  }
+
+  /** A pooled copy of `source` (same clusters, users, contexts and current context). */
+  static from(source: KubeConfig, maxConnections = DEFAULT_MAX_API_CONNECTIONS): PooledKubeConfig {
+    if (source instanceof PooledKubeConfig) return source;
+    const pooled = new PooledKubeConfig(maxConnections);
+    pooled.loadFromOptions({
+      clusters: source.getClusters(),
+      users: source.getUsers(),
+      contexts: source.getContexts(),
+      currentContext: source.getCurrentContext(),
+    });
+    return pooled;
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getDispatcher();
+    if (made === undefined || this.getCurrentCluster()?.proxyUrl) return;
+    const tls = await this.tlsOptions();
+    if (this.pool?.key !== tls.key) {
+      const options = this.createDispatcherOptions(this.getCurrentCluster(), tls.options);
+      if (options.type !== 'agent') return; // keep client-node's own dispatcher
+      const old = this.pool;
+      this.pool = {
+        key: tls.key,
+        dispatcher: new Agent({ connect: options.connect, connections: this.maxConnections }),
+      };
+      // Requests still on the old pool finish; close() waits for them.
+      if (old) void old.dispatcher.close();
+    }
+    context.setDispatcher(this.pool.dispatcher);
+    void made.close(); // never used, so it holds no connection
+  }
+
+  /** Closes the shared pool (its idle connections); later requests open a new one. */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.dispatcher.close();
+  }
+
+  /** The TLS material a request would use, and a key for it: same key, same pool. */
+  private async tlsOptions(): Promise<{ key: string; options: AgentOptions }> {
+    const opts: RequestOptions = {};
+    await this.applyToHTTPSOptions(opts);
+    const options: AgentOptions = {};
+    if (opts.ca !== undefined) options.ca = opts.ca;
+    if (opts.cert !== undefined) options.cert = opts.cert;
+    if (opts.key !== undefined) options.key = opts.key;
+    if (opts.rejectUnauthorized !== undefined) options.rejectUnauthorized = opts.rejectUnauthorized;
+    if (opts.servername !== undefined) options.servername = opts.servername;
+    const hash = createHash('sha256');
+    hash.update(this.getCurrentCluster()?.server ?? '');
+    // ca, cert and key are PEM strings or Buffers (client-node reads them with bufferFromFileOrString).
+    for (const part of [opts.ca, opts.cert, opts.key]) hash.update(`|${pemText(part)}`);
+    hash.update(`|${String(opts.rejectUnauthorized)}|${opts.servername ?? ''}`);
+    return { key: hash.digest('hex'), options };
+  }
+}
+
+/** A TLS option (PEM string, Buffer, key object, or a list of them) as text for the pool key. */
+function pemText(part: unknown): string {
+  if (part === undefined || part === null) return '';
+  if (Array.isArray(part)) return part.map(pemText).join('\n');
+  if (typeof part === 'string') return part;
+  if (Buffer.isBuffer(part)) return part.toString('utf8');
+  if (part instanceof KeyObject) return part.export({ format: 'pem', type: 'pkcs8' }).toString();
+  return JSON.stringify(part);
+}
