@@ -164,7 +164,7 @@ export class CloudCore {
       await this.secrets.stop();
       throw err;
     }
-    this.lifecycle.start();
+    await this.lifecycle.start();
     this.options.logger.info('cloudcore started', {
       certPort: this.certServer.port(),
       hubPort: this.hub.port(),

@@ -1,6 +1,7 @@
-// NodeLifecycleController against the embedded API server on the real clock with shortened timers:
-// an edge node whose lease stops being renewed turns Unknown (kubectl: NotReady); one whose lease
-// keeps being renewed is left alone.
+// NodeLifecycleController against the embedded API server: on the real clock with shortened timers,
+// an edge node whose lease stops being renewed turns Unknown (kubectl: NotReady) and one whose lease
+// keeps being renewed is left alone; on a fake clock, the 40 s default, and heartbeats timed by when
+// the cloud sees them rather than by the edge's (possibly wrong) clock.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -96,7 +97,7 @@ test('a node whose lease stops being renewed becomes Unknown; a renewed one stay
     gracePeriodMs: 300,
     monitorPeriodMs: 100,
   });
-  lc.start();
+  await lc.start();
   const stopRenewing = keepRenewing('alive');
   try {
     const deadline = Date.now() + 10_000;
@@ -141,19 +142,82 @@ test('a node whose lease stops being renewed becomes Unknown; a renewed one stay
   assert.equal(await status('silent'), 'Ready');
 });
 
-test('the grace period is 40 s by default, counted on the injected clock from the last lease renewal', async () => {
+async function synced(lc: NodeLifecycleController): Promise<void> {
+  for (let i = 0; i < 200 && !lc.synced(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(lc.synced(), 'the caches were filled');
+}
+
+/** Waits until the controller has seen a heartbeat of `name` at the fake clock's current time. */
+async function seen(lc: NodeLifecycleController, name: string, clock: FakeClock): Promise<void> {
+  for (let i = 0; i < 500 && lc.lastHeartbeatSeen(name) !== clock.now(); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(lc.lastHeartbeatSeen(name), clock.now(), `the renewal of ${name} was seen`);
+}
+
+test('the grace period is 40 s by default, counted on the cloud clock from the last heartbeat seen', async () => {
   await readyEdgeNode('graceful');
-  const renewedAt = new Date(
-    (await coordination.readNamespacedLease({ name: 'graceful', namespace: 'kube-node-lease' })).spec!
-      .renewTime!,
-  ).getTime();
-  const clock = new FakeClock(renewedAt);
-  const lc = new NodeLifecycleController({ kubeConfig: kc, clock, logger: silentLogger() });
+  const clock = new FakeClock(Date.now());
+  // A monitor period of an hour: the passes below are run by hand, at exact times.
+  const lc = new NodeLifecycleController({
+    kubeConfig: kc,
+    clock,
+    logger: silentLogger(),
+    monitorPeriodMs: 3_600_000,
+  });
   assert.equal(DEFAULT_NODE_GRACE_PERIOD_MS, 40_000);
-  clock.advance(40_000);
-  await lc.reconcile();
-  assert.equal(await status('graceful'), 'Ready', 'at exactly the grace period the node is still Ready');
-  clock.advance(1);
-  await lc.reconcile();
-  assert.equal(await status('graceful'), 'NotReady', 'one millisecond later it is Unknown');
+  await lc.start();
+  try {
+    await synced(lc);
+    clock.advance(40_000);
+    await lc.reconcile();
+    assert.equal(await status('graceful'), 'Ready', 'at exactly the grace period the node is still Ready');
+    clock.advance(1);
+    await lc.reconcile();
+    assert.equal(await status('graceful'), 'NotReady', 'one millisecond later it is Unknown');
+  } finally {
+    await lc.stop();
+  }
+});
+
+test('a lease renewed with a skewed edge clock still counts: only that it changed matters', async () => {
+  // The edge's clock is 10 minutes behind: every renewTime it writes is "old".
+  await readyEdgeNode('skewed');
+  const skew = 10 * 60_000;
+  const renewSkewed = (): Promise<unknown> =>
+    coordination.patchNamespacedLease(
+      {
+        name: 'skewed',
+        namespace: 'kube-node-lease',
+        body: { spec: { renewTime: new Date(Date.now() - skew).toISOString() } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  const clock = new FakeClock(Date.now());
+  const lc = new NodeLifecycleController({
+    kubeConfig: kc,
+    clock,
+    logger: silentLogger(),
+    monitorPeriodMs: 3_600_000,
+  });
+  await lc.start();
+  try {
+    await synced(lc);
+    for (let i = 0; i < 6; i++) {
+      clock.advance(30_000); // 3 minutes in all, renewed every 30 s
+      await renewSkewed();
+      await seen(lc, 'skewed', clock);
+      await lc.reconcile();
+      assert.equal(await status('skewed'), 'Ready', `after ${(i + 1) * 30} s`);
+    }
+    // Then it falls silent: 40 s later it is still Ready, 41 s later Unknown.
+    clock.advance(40_000);
+    await lc.reconcile();
+    assert.equal(await status('skewed'), 'Ready');
+    clock.advance(1_000);
+    await lc.reconcile();
+    assert.equal(await status('skewed'), 'NotReady');
+  } finally {
+    await lc.stop();
+  }
 });

@@ -217,7 +217,7 @@ const out = resolve('bench-results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'cloudhub.json'), JSON.stringify(report, null, 2) + '\n');
 console.log(
-  'nodes  bootstrap (certs/s)  connected  registered  cloudcore RSS idle / connected / steady / peak',
+  'nodes  bootstrap (certs/s)  connected  registered  cloudcore CPU  cloudcore RSS idle / connected / steady / peak',
 );
 for (const r of results) {
   console.log(

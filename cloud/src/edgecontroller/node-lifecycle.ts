@@ -2,18 +2,25 @@
  * Marks silent edge nodes `Unknown`, the job kube-controller-manager's node lifecycle controller
  * does for kubelets (`pkg/controller/nodelifecycle/node_lifecycle_controller.go`
  * `monitorNodeHealth` / `tryUpdateNodeHealth`): every `monitorPeriodMs` (KCM's
- * `--node-monitor-period`, 5 s) look at each edge node; when its heartbeat — the Lease
- * `kube-node-lease/<node>` `spec.renewTime`, else the Ready condition's `lastHeartbeatTime` — is
- * older than `gracePeriodMs` (`--node-monitor-grace-period`, 40 s), set every condition that is not
- * already Unknown to `Unknown`, reason `NodeStatusUnknown`, message `Kubelet stopped posting node
- * status.`; a missing Ready condition is added as Unknown with reason `NodeStatusNeverUpdated`,
- * message `Kubelet never posted node status.` (KCM's wording for both).
+ * `--node-monitor-period`, 5 s) look at each edge node; when no heartbeat has been seen for
+ * `gracePeriodMs` (`--node-monitor-grace-period`, 40 s), set every condition that is not already
+ * Unknown to `Unknown`, reason `NodeStatusUnknown`, message `Kubelet stopped posting node status.`;
+ * a missing Ready condition is added as Unknown with reason `NodeStatusNeverUpdated`, message
+ * `Kubelet never posted node status.` (KCM's wording for both).
  *
- * Level-based (ARCHITECTURE.md §4): each tick lists the current nodes and leases and acts on what
- * it sees, so a missed tick or a restart loses nothing. Time is the injected clock. The status patch
- * carries the node's resourceVersion, so if the edge's own nodepatch lands in between, the patch
- * fails with 409 and the next tick looks again rather than overwrite a fresh Ready=True. Going back
- * to Ready=True is the edge's nodepatch, never this controller.
+ * A heartbeat is a change of the node's Lease `kube-node-lease/<node>` `spec.renewTime` or of its
+ * Ready condition's `lastHeartbeatTime`, and — as in KCM (`nodeHealthData.probeTimestamp`) — it is
+ * timed by when this controller *saw* the change, on its own clock, never by the timestamp the
+ * edge wrote: an edge board without a real-time clock may be minutes off, and must not be marked
+ * Unknown for it. A node seen for the first time (also after a cloudcore restart) gets a full grace
+ * period from then.
+ *
+ * Nodes and leases come from informers (list + watch caches), so a pass costs no API call however
+ * many nodes there are; each pass reads the caches' current state (level-based, ARCHITECTURE.md
+ * §4), so a missed tick loses nothing. The status patch carries the node's resourceVersion, so if
+ * the edge's own nodepatch lands in between, the patch fails with 409 and the next pass looks again
+ * rather than overwrite a fresh Ready=True. Going back to Ready=True is the edge's doing, never this
+ * controller's.
  *
  * Only nodes labelled `node-role.kubernetes.io/edge` are looked at (§4.1).
  */
@@ -28,6 +35,7 @@ import {
   type V1NodeCondition,
 } from '@kubernetes/client-node';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '@edgeproof/core';
+import { KeptInformer } from '../kube-informer.ts';
 import { EDGE_NODE_ROLE_LABEL, NODE_LEASE_NAMESPACE } from './upstream.ts';
 
 /** KCM `--node-monitor-grace-period` default. */
@@ -50,79 +58,133 @@ export interface NodeLifecycleControllerOptions {
   monitorPeriodMs?: number;
 }
 
-/** See the module comment. Constructing does no I/O; `start()` begins the ticks. */
+/** The last heartbeat values seen for a node, and when (this controller's clock) they changed. */
+interface Probe {
+  leaseRenewTime: string | undefined;
+  readyHeartbeat: string | undefined;
+  observedAt: number;
+}
+
+/** See the module comment. Constructing does no I/O; `start()` begins watching and the passes. */
 export class NodeLifecycleController {
   private readonly core: CoreV1Api;
-  private readonly coordination: CoordinationV1Api;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly gracePeriodMs: number;
   private readonly monitorPeriodMs: number;
+  private readonly nodes: KeptInformer<V1Node>;
+  private readonly leases: KeptInformer<V1Lease>;
+  private readonly probes = new Map<string, Probe>();
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
 
   constructor(options: NodeLifecycleControllerOptions) {
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.clock = options.clock;
-    this.logger = options.logger;
+    const { kubeConfig, clock, logger } = options;
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.clock = clock;
+    this.logger = logger;
     this.gracePeriodMs = options.gracePeriodMs ?? DEFAULT_NODE_GRACE_PERIOD_MS;
     this.monitorPeriodMs = options.monitorPeriodMs ?? DEFAULT_NODE_MONITOR_PERIOD_MS;
     if (!(this.gracePeriodMs > 0) || !(this.monitorPeriodMs > 0)) {
       throw new RangeError('gracePeriodMs and monitorPeriodMs must be positive');
     }
+    this.nodes = new KeptInformer<V1Node>({
+      kubeConfig,
+      path: '/api/v1/nodes',
+      list: () => this.core.listNode({ labelSelector: EDGE_NODE_ROLE_LABEL }),
+      labelSelector: EDGE_NODE_ROLE_LABEL,
+      clock,
+      logger,
+      what: 'edge nodes',
+    });
+    this.leases = new KeptInformer<V1Lease>({
+      kubeConfig,
+      path: `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`,
+      list: () => coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE }),
+      clock,
+      logger,
+      what: 'node leases',
+    });
+    const onNode = (n: V1Node): void => {
+      const name = n.metadata?.name;
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      if (name) this.observe(name, { readyHeartbeat: timeText(ready?.lastHeartbeatTime) });
+    };
+    const onLease = (l: V1Lease): void => {
+      const name = l.metadata?.name;
+      if (name) this.observe(name, { leaseRenewTime: timeText(l.spec?.renewTime) });
+    };
+    this.nodes.informer.on('add', onNode);
+    this.nodes.informer.on('update', onNode);
+    this.nodes.informer.on('delete', (n) => n.metadata?.name && this.probes.delete(n.metadata.name));
+    this.leases.informer.on('add', onLease);
+    this.leases.informer.on('update', onLease);
   }
 
-  /** Starts ticking every monitor period; a tick still running when the next is due is not doubled. */
-  start(): void {
+  /** Starts watching nodes and leases, and a pass every monitor period (never two at once). */
+  async start(): Promise<void> {
     if (this.timer) return;
     this.timer = this.clock.setInterval(() => {
       if (this.running) return;
       this.running = this.reconcile().finally(() => (this.running = undefined));
     }, this.monitorPeriodMs);
+    await Promise.all([this.nodes.start(), this.leases.start()]);
   }
 
-  /** Stops ticking and waits for a tick in progress. */
+  /** Stops the passes and the watches, and waits for a pass in progress. */
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
+    await Promise.all([this.nodes.stop(), this.leases.stop()]);
     await this.running;
   }
 
+  /** When (this controller's clock) a heartbeat of `node` was last seen; undefined before any. */
+  lastHeartbeatSeen(node: string): number | undefined {
+    return this.probes.get(node)?.observedAt;
+  }
+
+  /** True once both caches hold the cluster's state; passes before that do nothing. */
+  synced(): boolean {
+    return this.nodes.synced() && this.leases.synced();
+  }
+
   /**
-   * One pass over the edge nodes. Never throws: failures are logged and the next tick retries.
-   * Exposed so tests and callers can run a pass on demand.
+   * One pass over the edge nodes in the cache. Never throws: failures are logged and the next pass
+   * retries. Exposed so tests and callers can run a pass on demand.
    */
   async reconcile(): Promise<void> {
-    let nodes: V1Node[];
-    let leases: V1Lease[];
-    try {
-      [nodes, leases] = await Promise.all([
-        this.core.listNode({ labelSelector: EDGE_NODE_ROLE_LABEL }).then((l) => l.items),
-        this.coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE }).then((l) => l.items),
-      ]);
-    } catch (err) {
-      this.logger.warn('cannot list edge nodes and leases', { error: errorMessage(err) });
-      return;
-    }
-    const renewed = new Map<string, number>();
-    for (const lease of leases) {
-      const t = timeMs(lease.spec?.renewTime);
-      if (lease.metadata?.name && t !== undefined) renewed.set(lease.metadata.name, t);
-    }
+    if (!this.synced()) return;
     const now = this.clock.now();
-    for (const node of nodes) {
+    for (const node of this.nodes.informer.list()) {
       const name = node.metadata?.name;
       if (!name) continue;
       const conditions = node.status?.conditions ?? [];
-      const ready = conditions.find((c) => c.type === 'Ready');
-      if (ready?.status === 'Unknown') continue;
-      // KCM falls back to the time it first saw the node; the creation time is our equivalent.
-      const heartbeat =
-        renewed.get(name) ?? timeMs(ready?.lastHeartbeatTime) ?? timeMs(node.metadata?.creationTimestamp);
-      if (heartbeat === undefined || now - heartbeat <= this.gracePeriodMs) continue;
-      await this.markUnknown(node, name, conditions, now, now - heartbeat);
+      if (conditions.find((c) => c.type === 'Ready')?.status === 'Unknown') continue;
+      const observedAt = this.probes.get(name)?.observedAt ?? this.observe(name, {});
+      const silentMs = now - observedAt;
+      if (silentMs <= this.gracePeriodMs) continue;
+      await this.markUnknown(node, name, conditions, now, silentMs);
     }
+  }
+
+  /** Records heartbeat values for `name`; a changed value (or a new node) is a heartbeat now. */
+  private observe(name: string, seen: Partial<Omit<Probe, 'observedAt'>>): number {
+    const previous = this.probes.get(name);
+    const next: Probe = {
+      leaseRenewTime: seen.leaseRenewTime ?? previous?.leaseRenewTime,
+      readyHeartbeat: seen.readyHeartbeat ?? previous?.readyHeartbeat,
+      observedAt: previous?.observedAt ?? this.clock.now(),
+    };
+    if (
+      previous !== undefined &&
+      (next.leaseRenewTime !== previous.leaseRenewTime || next.readyHeartbeat !== previous.readyHeartbeat)
+    ) {
+      next.observedAt = this.clock.now();
+    }
+    this.probes.set(name, next);
+    return next.observedAt;
   }
 
   private async markUnknown(
@@ -160,7 +222,7 @@ export class NodeLifecycleController {
         {
           name,
           // Conditions merge by `type` (patchMergeKey); the resourceVersion makes the patch fail
-          // with 409 if the node changed since we listed it.
+          // with 409 if the node changed since the cache saw it.
           body: {
             metadata: { resourceVersion: node.metadata?.resourceVersion },
             status: { conditions: changed },
@@ -178,8 +240,8 @@ export class NodeLifecycleController {
   }
 }
 
-function timeMs(t: Date | string | undefined | null): number | undefined {
+/** A heartbeat timestamp as text, for comparing (client-node gives `Date`s, the wire strings). */
+function timeText(t: Date | string | undefined | null): string | undefined {
   if (t === undefined || t === null) return undefined;
-  const ms = new Date(t).getTime();
-  return Number.isNaN(ms) ? undefined : ms;
+  return t instanceof Date ? t.toISOString() : String(t);
 }

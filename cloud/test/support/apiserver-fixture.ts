@@ -22,8 +22,8 @@ export type Fixture = {
   /** Writes `text` to a file in the data dir and returns its path. */
   file: (name: string, text: string) => string;
   stop: () => Promise<void>;
-  /** Stops and starts the server again on the same data dir and port. */
-  restart: () => Promise<void>;
+  /** Stops and starts the server again on the same data dir and port, down for `downForMs` between. */
+  restart: (downForMs?: number) => Promise<void>;
 };
 
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
@@ -78,9 +78,10 @@ export async function startApiServer(options: Partial<ApiServerOptions> = {}): P
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    restart: async () => {
+    restart: async (downForMs = 0) => {
       const port = server.port();
       await server.stop();
+      if (downForMs > 0) await new Promise((r) => setTimeout(r, downForMs));
       server = make(port);
       await server.start();
     },
