@@ -2,7 +2,7 @@
 // the refusals, checked through the replies and through real kubectl.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { SystemClock, silentLogger, type Message } from '@edgeproof/core';
 import { UpstreamController, type ObjectResp } from '../src/edgecontroller/upstream.ts';
 import { startApiServer, type Fixture } from './support/apiserver-fixture.ts';
@@ -234,4 +234,76 @@ test('garbage content, unknown types and malformed resources are refused without
     { nodeId: 'edge-1', send: () => Promise.reject(new Error('closed')) },
     request('query', 'node/edge-1/default/node/edge-1', null),
   );
+});
+
+test('podpatch updates the status of a pod bound to the node, checked by node and uid; events are recorded', async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(f.kubeconfig);
+  const api = kc.makeApiClient(CoreV1Api);
+  const pod = await api.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'web' },
+      spec: { nodeName: 'edge-1', containers: [{ name: 'c', image: 'nginx' }] },
+    },
+  });
+  await api.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'elsewhere' },
+      spec: { nodeName: 'edge-2', containers: [{ name: 'c', image: 'x' }] },
+    },
+  });
+  const uid = pod.metadata?.uid ?? '';
+  const status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+  const ok = await call(
+    'edge-1',
+    request('patch', 'node/edge-1/default/podpatch/web', JSON.stringify({ metadata: { uid }, status })),
+  );
+  assert.equal(ok.route.operation, 'response');
+  assert.equal(ok.route.resource, 'default/podpatch/web');
+  assert.equal((ok.content as ObjectResp<unknown>).Err, null);
+  assert.equal(await f.kubectlOk(['get', 'pod', 'web', '-o', 'jsonpath={.status.phase}']), 'Running');
+
+  const staleUid = await call(
+    'edge-1',
+    request(
+      'patch',
+      'node/edge-1/default/podpatch/web',
+      JSON.stringify({ metadata: { uid: 'old' }, status }),
+    ),
+  );
+  assert.equal(staleUid.route.operation, 'error');
+  assert.match(String(staleUid.content), /for pod uid old/);
+  const foreign = await call(
+    'edge-1',
+    request('patch', 'node/edge-1/default/podpatch/elsewhere', JSON.stringify({ status })),
+  );
+  assert.equal(foreign.route.operation, 'error');
+  assert.match(String(foreign.content), /not bound to node "edge-1"/);
+
+  const event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'web.1', namespace: 'default' },
+    involvedObject: { kind: 'Pod', name: 'web', namespace: 'default', uid },
+    type: 'Warning',
+    reason: 'Failed',
+    message: 'container c has no command',
+  };
+  const recorded = await call('edge-1', request('insert', 'node/edge-1/default/event/web.1', event));
+  assert.equal((recorded.content as ObjectResp<unknown>).Err, null);
+  assert.match(
+    await f.kubectlOk(['get', 'events', '--field-selector', 'involvedObject.name=web']),
+    /has no command/,
+  );
+  const aboutOther = await call(
+    'edge-1',
+    request('insert', 'node/edge-1/default/event/x.1', {
+      ...event,
+      metadata: { name: 'x.1' },
+      involvedObject: { kind: 'Pod', name: 'elsewhere', namespace: 'default' },
+    }),
+  );
+  assert.equal(aboutOther.route.operation, 'error');
 });

@@ -5,8 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -438,4 +439,129 @@ test('renews the lease every interval but posts an unchanged status every 5 min,
   await waitFor('status after a failed renewal', () => patches() === 2);
   await tick();
   assert.equal(patches(), 2, 'and then back to every 5 min');
+});
+
+test('runs a stored pod, reports its status as podpatch, and keeps statuses made offline until the cloud answers', async (t) => {
+  const { cloud, clock, make, cloudBuilder, dataDir } = await setup(t);
+  let answer = true;
+  cloud.onFrame = (m) => {
+    if (m.route.group !== 'meta' || !answer) return;
+    const obj = m.route.resource?.includes('/node/') ? { metadata: { name: 'edge-1', uid: 'u1' } } : {};
+    cloud.send(cloudBuilder.newResponse(m, { Object: obj, Err: null }));
+  };
+  const core = make();
+  await core.start();
+  await waitFor('registered', () => core.registered());
+
+  const marker = join(dataDir, 'ran.txt');
+  // edgecore leaves pods running when it stops (they are adopted next start); if this test fails
+  // before the delete, kill what it started by the marker in its command line.
+  t.after(() => void spawnSync('pkill', ['-f', marker]));
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'app-cfg', namespace: 'default', uid: 'cm-uid', resourceVersion: '7' },
+    data: { GREETING: 'hello from the cloud' },
+  };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'app', namespace: 'default', uid: 'pod-uid-9', resourceVersion: '8' },
+    spec: {
+      nodeName: 'edge-1',
+      terminationGracePeriodSeconds: 2,
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox:1.36',
+          command: [
+            process.execPath,
+            '-e',
+            `require('fs').writeFileSync(${JSON.stringify(marker)}, process.env.GREETING); setInterval(() => {}, 1000)`,
+          ],
+          env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app-cfg', key: 'GREETING' } } }],
+        },
+      ],
+    },
+  };
+  for (const [type, obj] of [
+    ['configmap', configMap],
+    ['pod', pod],
+  ] as const) {
+    cloud.send(
+      cloudBuilder.newMessage({
+        source: 'edgecontroller',
+        group: 'resource',
+        operation: 'insert',
+        resource: `default/${type}/${obj.metadata.name}`,
+        content: obj,
+        resourceVersion: obj.metadata.resourceVersion,
+      }),
+    );
+  }
+  await waitFor('the container ran with env from the configmap', () => {
+    try {
+      return readFileSync(marker, 'utf8') === 'hello from the cloud';
+    } catch {
+      return false;
+    }
+  });
+  const running = (): Message | undefined =>
+    cloud
+      .find('patch', 'default/podpatch/app')
+      .find(
+        (m) =>
+          (JSON.parse(m.content as string) as { status?: { phase?: string } }).status?.phase === 'Running',
+      );
+  await waitFor('a Running podpatch', () => running() !== undefined);
+  const patch = JSON.parse(running()!.content as string) as {
+    metadata: { uid: string };
+    status: { containerStatuses: { name: string; ready: boolean; image: string }[] };
+  };
+  assert.equal(patch.metadata.uid, 'pod-uid-9');
+  assert.equal(patch.status.containerStatuses[0]?.name, 'main');
+  assert.equal(patch.status.containerStatuses[0]?.image, 'busybox:1.36');
+
+  // The cloud goes quiet (answers nothing) and edgecore restarts: the pod's process is adopted,
+  // not started again, and the status it reports waits in SQLite until the cloud answers.
+  answer = false;
+  await core.stop();
+  rmSync(marker);
+  const again = make({ token: undefined });
+  await again.start();
+  await waitFor('reconnect', () => again.connected());
+  const uploads = new Database(join(dataDir, 'edgecore.db'), { readonly: true });
+  const queued = (): number =>
+    (uploads.prepare('SELECT COUNT(*) AS n FROM edgeproof_upstream_queue').get() as { n: number }).n;
+  await waitFor('a status queued while unanswered', () => queued() > 0);
+  assert.throws(() => readFileSync(marker), 'the adopted process was not started a second time');
+  answer = true;
+  // What was sent unanswered is given up after 60 s (§4.3 remoteQueryTimeout) and sent again at the
+  // next tick; step time as the link would see it.
+  for (let i = 0; i < 62 && queued() > 0; i++) {
+    clock.advance(1000);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await waitFor('the queue drained once the cloud answered', () => queued() === 0);
+  uploads.close();
+
+  // A delete from the cloud stops the process.
+  cloud.send(
+    cloudBuilder.newMessage({
+      source: 'edgecontroller',
+      group: 'resource',
+      operation: 'delete',
+      resource: 'default/pod/app',
+      content: { metadata: { name: 'app', namespace: 'default', uid: 'pod-uid-9' } },
+    }),
+  );
+  // The adopted process is watched through /proc, and the grace period runs, on the injected clock.
+  await waitFor(
+    'pod forgotten',
+    () => {
+      clock.advance(100);
+      return !existsSync(join(dataDir, 'edged', 'pods', 'pod-uid-9'));
+    },
+    10_000,
+  );
 });

@@ -1,6 +1,7 @@
 /**
  * EdgeController's upstream half (kubeedge-protocol.md §4.2): edge → cloud requests about the
- * edge node itself — node register and query, node status patch, lease create/update — carried out
+ * edge node itself — node register and query, node status patch, lease create/update — and about
+ * its pods — pod status patch (`podpatch`), events (`event`) — carried out
  * against the Kubernetes API through @kubernetes/client-node, and answered on the node's session.
  *
  * Behaviour checked in kubeedge/kubeedge `cloud/pkg/edgecontroller/controller/upstream.go`:
@@ -17,12 +18,18 @@
  *   `encoding/json` writes as `{"ErrStatus":<metav1.Status>}` — the edge decodes it back into
  *   `apierrors.StatusError` (`edge/pkg/metamanager/client/node.go` `handleNodeResp`).
  * - `queryNode` (`queryInner`): the bare Node.
+ * - `podpatch`: strategic-merge patch of `pods/<name>/status`, content as for nodepatch. The
+ *   kubelet's patch names the pod's `metadata.uid`; it is checked against the pod, so a status
+ *   meant for a deleted pod never lands on a new one of the same name. Reply `ObjectResp`.
+ * - `event`: `insert` creates the core/v1 Event in the content (KubeEdge drops events unless
+ *   `edged.reportEvent` is set; edgeproof reports them). Reply `ObjectResp`.
  * - Replies use `model.NewMessage(msg.GetID())` with source `edgecontroller`, group `resource`,
  *   operation `response`, the request's resource, and the object's resourceVersion in the header.
  *
  * Deliberate differences from KubeEdge:
  * - Node identity is enforced: a message whose resource is not about `session.nodeId` (its
- *   `node/<id>/` prefix, or the node/lease name) is refused. KubeEdge trusts the edge here.
+ *   `node/<id>/` prefix, or the node/lease name, or a pod bound to another node, or an event about
+ *   one) is refused. KubeEdge trusts the edge here.
  * - Register adds `node-role.kubernetes.io/edge` and `node-role.kubernetes.io/agent` when the edge
  *   left them out (KubeEdge's kubelet fork adds them on the edge side, §4.1), since downstream and the
  *   lifecycle controller select edge nodes by that label.
@@ -44,8 +51,10 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
+  type CoreV1Event,
   type V1Lease,
   type V1Node,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import {
   InvalidInputError,
@@ -184,6 +193,10 @@ export class UpstreamController {
       case 'lease/insert':
       case 'lease/update':
         return this.objectReply(message, () => this.writeLease(name, operation, message));
+      case 'podpatch/patch':
+        return this.objectReply(message, () => this.patchPodStatus(nodeId, namespace, name, message));
+      case 'event/insert':
+        return this.objectReply(message, () => this.createEvent(nodeId, namespace, name, message));
       default:
         throw new Refusal(`operation "${operation}" on resource type "${resourceType}" is not supported`);
     }
@@ -233,6 +246,63 @@ export class UpstreamController {
       { name, body: patchContent(message) },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
+  }
+
+  /** `patchPod`: strategic-merge patch of `pods/<name>/status`, for a pod bound to this node. */
+  private async patchPodStatus(
+    nodeId: string,
+    namespace: string,
+    name: string,
+    message: Message,
+  ): Promise<V1Pod> {
+    const patch = patchContent(message) as { metadata?: { uid?: unknown }; status?: unknown };
+    const pod = await this.core.readNamespacedPod({ name, namespace });
+    if (pod.spec?.nodeName !== nodeId) {
+      throw new Refusal(`pod ${namespace}/${name} is not bound to node "${nodeId}"`);
+    }
+    const uid = patch.metadata?.uid;
+    if (typeof uid === 'string' && uid !== pod.metadata?.uid) {
+      throw new Refusal(
+        `the status is for pod uid ${uid}, but ${namespace}/${name} is now ${pod.metadata?.uid}`,
+      );
+    }
+    return this.core.patchNamespacedPodStatus(
+      { name, namespace, body: { status: patch.status ?? {} } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+  }
+
+  /** `event` insert: records the Event, which must be about a pod of this node or the node. */
+  private async createEvent(
+    nodeId: string,
+    namespace: string,
+    name: string,
+    message: Message,
+  ): Promise<CoreV1Event> {
+    const event = objectContent<CoreV1Event>(message, 'an Event');
+    checkContentName(event, name);
+    const about = event.involvedObject;
+    if (about?.kind === 'Node') {
+      if (about.name !== nodeId)
+        throw new Refusal(`node "${nodeId}" may not report events about node "${about.name}"`);
+    } else if (about?.kind === 'Pod' && about.name) {
+      const pod = await this.core.readNamespacedPod({
+        name: about.name,
+        namespace: about.namespace ?? namespace,
+      });
+      if (pod.spec?.nodeName !== nodeId) {
+        throw new Refusal(`node "${nodeId}" may not report events about pod ${namespace}/${about.name}`);
+      }
+    } else {
+      throw new Refusal('an edge event must be about a Pod or the Node');
+    }
+    const body: CoreV1Event = {
+      ...event,
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { ...event.metadata, name, namespace },
+    };
+    return this.core.createNamespacedEvent({ namespace, body });
   }
 
   /** `createOrUpdateLease`: insert → create, update → replace. */

@@ -20,6 +20,13 @@
  *   with a `response` whose content is `"OK"` (same route, `parent_msg_id` = the message's id):
  *   what edge MetaManager does and what cloudhub waits for (§3.2; `edge/pkg/metamanager/process.go`).
  *   A store failure sends no ACK, so the cloud resends.
+ * - Pods: a stored pod for this node is run by edged (`edged/edged.ts`) on the runtime chosen with
+ *   `runtime` (`process` by default, `hollow` for scale); at start the stored pods run again before
+ *   any connection, so an edgecore restarted offline restores its workloads (§5.2).
+ * - Pod status and events from edged are queued in SQLite (`metamanager/upstream-queue.ts`,
+ *   coalesced per pod) and sent as `<ns>/podpatch/<name>` (`patch`, the strategic-merge patch as a
+ *   JSON string, §4.3) and `<ns>/event/<name>` (`insert`); an entry leaves the queue only when the
+ *   cloud has answered it without an error, so statuses made offline arrive after reconnect.
  * - Replies to our requests (§4.2: operation `response`, content `{"Object","Err"}`) resolve the
  *   pending request; an `Err` is logged.
  *
@@ -32,6 +39,7 @@ import { join } from 'node:path';
 import {
   InvalidInputError,
   MESSAGE_OK,
+  contentAsJson,
   contentAsString,
   errorMessage,
   messageBuilder,
@@ -45,7 +53,11 @@ import {
 import type { CertFetch } from '../edgehub/cert-fetch.ts';
 import { ensureNodeCertificate, rotateIfDue } from '../edgehub/certificates.ts';
 import { EdgeHub, type EdgeHubOptions } from '../edgehub/edgehub-client.ts';
+import { Edged } from '../edged/edged.ts';
+import type { PodEvent, PodIdentity, RuntimeKind } from '../edged/runtime.ts';
+import type { PodStatus } from '../edged/pod-types.ts';
 import { MetaStore } from '../metamanager/store.ts';
+import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 
 /** edged's node status update frequency (§6). */
 export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
@@ -82,6 +94,8 @@ export interface EdgeCoreOptions {
   /** How often an unchanged node status is posted; default 5 min (§6). */
   statusReportIntervalMs?: number;
   leaseDurationSeconds?: number;
+  /** The pod runtime (`--runtime`); default `process`. */
+  runtime?: RuntimeKind;
   /** Extra node labels, added to the edge labels. */
   labels?: Record<string, string>;
   /** The InternalIP reported; default the first non-internal IPv4 address, else 127.0.0.1. */
@@ -108,8 +122,19 @@ export interface EdgeCoreOptions {
 interface Pending {
   what: string;
   sentAt: number;
-  /** Called when the request is refused, answered with an error, or never answered. */
-  onFailed: (() => void) | undefined;
+  /**
+   * Called when the request is refused, answered with an error, or never answered; `final` when
+   * sending it again cannot help (refused, or an API answer such as NotFound or Invalid).
+   */
+  onFailed: ((final: boolean) => void) | undefined;
+  /** Called when the cloud answered without an error. */
+  onOk: (() => void) | undefined;
+}
+
+/** What to do when a request is answered. */
+interface RequestCallbacks {
+  onOk?: () => void;
+  onFailed?: (final: boolean) => void;
 }
 
 /** One edge node; see the module comment. */
@@ -125,6 +150,10 @@ export class EdgeCore {
 
   private hub: EdgeHub | undefined;
   private store: MetaStore | undefined;
+  private uploads: UpstreamQueue | undefined;
+  private edged: Edged | undefined;
+  /** Queue key → seq of the upload being sent now, so a flush does not send it twice. */
+  private readonly uploadsInFlight = new Map<string, number>();
   private statusTimer: TimerHandle | undefined;
   private rotationTimer: TimerHandle | undefined;
   private rotating: Promise<void> | undefined;
@@ -132,6 +161,7 @@ export class EdgeCore {
   private preparing: Promise<void> | undefined;
   private stopped = false;
   private leaseCreated = false;
+  private eventSeq = 0;
   /** When the last nodepatch or registration was sent (clock ms). */
   private lastReportAt = 0;
   /** A renewal or report failed: post status at the next tick. */
@@ -193,6 +223,9 @@ export class EdgeCore {
     this.started = true;
     await this.prepare();
     if (this.stopped || this.hub === undefined) return;
+    // Pods first: they run again from the store whether or not the cloud is there (§5.2).
+    await this.edged?.start();
+    if (this.stopped) return;
     this.hub.start();
     const o = this.opts;
     const every = positive(o.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS, 'rotationCheckMs');
@@ -242,7 +275,20 @@ export class EdgeCore {
     });
     if (this.stopped) return;
     this.log.info('node certificate ready', { source: credentials.source });
-    this.store = MetaStore.open(join(o.dataDir, 'edgecore.db'));
+    const dbPath = join(o.dataDir, 'edgecore.db');
+    this.store = MetaStore.open(dbPath);
+    this.uploads = UpstreamQueue.open(dbPath);
+    this.edged = new Edged({
+      nodeName: o.nodeName,
+      ...(o.nodeIP !== undefined ? { nodeIP: o.nodeIP } : {}),
+      runtime: o.runtime ?? 'process',
+      rootDir: join(o.dataDir, 'edged'),
+      store: this.store,
+      clock: o.clock,
+      logger: this.log,
+      onPodStatus: (pod, status) => this.podStatusChanged(pod, status),
+      onPodEvent: (pod, event) => this.podEvent(pod, event),
+    });
     this.osImage = readOsImage() ?? goOs();
     this.hub = new EdgeHub({
       ...o.edgeHub,
@@ -266,6 +312,8 @@ export class EdgeCore {
     this.rotationTimer = undefined;
     await this.rotating;
     await this.hub?.stop();
+    await this.edged?.stop();
+    this.uploads?.close();
     this.store?.close();
     this.pending.clear();
   }
@@ -284,18 +332,22 @@ export class EdgeCore {
   private handleConnectionChange(up: boolean): void {
     this.statusTimer?.cancel();
     this.statusTimer = undefined;
+    // Replies to what was in flight may never come; send it again after the reconnect.
+    this.uploadsInFlight.clear();
     if (!up || this.stopped) return;
     // edged registers at start and KubeEdge re-registers after a reconnect; insert is idempotent on
     // the cloud (register = create or update, §4.2).
     if (this.readySince === 0) this.readySince = this.opts.clock.now();
     this.register();
     this.renewLease();
+    this.flushUploads();
     this.statusTimer = this.opts.clock.setInterval(() => this.statusTick(), this.statusIntervalMs);
   }
 
   private statusTick(): void {
     if (this.stopped || !this.connected()) return;
     this.prunePending();
+    this.flushUploads(); // retries what failed
     if (this.registerDue) {
       this.register();
     } else if (this.reportDue || this.opts.clock.now() - this.lastReportAt >= this.statusReportIntervalMs) {
@@ -308,8 +360,8 @@ export class EdgeCore {
     this.registerDue = false;
     this.reportDue = false;
     this.lastReportAt = this.opts.clock.now();
-    this.request('insert', `${REGISTER_NODE_NAMESPACE}/node/${this.nodeName}`, this.nodeObject(), () => {
-      this.registerDue = true;
+    this.request('insert', `${REGISTER_NODE_NAMESPACE}/node/${this.nodeName}`, this.nodeObject(), {
+      onFailed: () => (this.registerDue = true),
     });
   }
 
@@ -322,17 +374,15 @@ export class EdgeCore {
       'patch',
       `${REGISTER_NODE_NAMESPACE}/nodepatch/${this.nodeName}`,
       JSON.stringify(this.statusPatch()),
-      () => {
-        this.reportDue = true;
-      },
+      { onFailed: () => (this.reportDue = true) },
     );
   }
 
   private renewLease(): void {
     const op = this.leaseCreated ? 'update' : 'insert';
     this.leaseCreated = true;
-    this.request(op, `${NODE_LEASE_NAMESPACE}/lease/${this.nodeName}`, this.leaseObject(), () => {
-      this.reportDue = true;
+    this.request(op, `${NODE_LEASE_NAMESPACE}/lease/${this.nodeName}`, this.leaseObject(), {
+      onFailed: () => (this.reportDue = true),
     });
   }
 
@@ -341,7 +391,7 @@ export class EdgeCore {
     operation: 'insert' | 'update' | 'patch',
     resource: string,
     content: unknown,
-    onFailed?: () => void,
+    callbacks: RequestCallbacks = {},
   ): void {
     const m = this.builder.newMessage({ source: 'edged', group: 'meta', operation, resource, content });
     try {
@@ -349,11 +399,12 @@ export class EdgeCore {
       this.pending.set(m.header.msg_id, {
         what: `${operation} ${resource}`,
         sentAt: this.opts.clock.now(),
-        onFailed,
+        onFailed: callbacks.onFailed,
+        onOk: callbacks.onOk,
       });
     } catch (err) {
       this.log.warn('request not sent', { operation, resource, error: errorMessage(err) });
-      onFailed?.();
+      callbacks.onFailed?.(false);
     }
   }
 
@@ -363,7 +414,7 @@ export class EdgeCore {
       if (p.sentAt <= cutoff) {
         this.pending.delete(id);
         this.log.warn('no reply from the cloud', { request: p.what, msgId: id });
-        p.onFailed?.();
+        p.onFailed?.(false);
       }
     }
   }
@@ -391,7 +442,7 @@ export class EdgeCore {
     this.pending.delete(parent);
     if (m.route.operation === 'error') {
       this.log.warn('the cloud refused a request', { request: p.what, error: contentAsString(m) });
-      p.onFailed?.();
+      p.onFailed?.(true);
       return;
     }
     // ObjectResp: {"Object":…,"Err":…} with capitalised keys (§4.2).
@@ -407,7 +458,7 @@ export class EdgeCore {
         request: p.what,
         error: typeof err === 'string' ? err : JSON.stringify(err),
       });
-      p.onFailed?.();
+      p.onFailed?.(isFinalApiError(err));
       return;
     }
     const uid = typeof c === 'object' && c !== null ? c.Object?.metadata?.uid : undefined;
@@ -419,7 +470,83 @@ export class EdgeCore {
         this.log.error('onRegistered handler failed', { error: errorMessage(e) });
       }
     }
+    p.onOk?.();
     this.log.debug('request answered', { request: p.what });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Uploads: pod status and events, durable until answered
+
+  /** edged's pod status: one `podpatch` per pod, the newest replacing any not yet sent. */
+  private podStatusChanged(pod: PodIdentity, status: PodStatus): void {
+    const resource = `${pod.namespace}/podpatch/${pod.name}`;
+    // The kubelet's status patch names the pod's uid, so it cannot land on a newer pod of the name.
+    const patch = JSON.stringify({ metadata: { uid: pod.uid }, status });
+    this.queueUpload(resource, resource, 'patch', patch);
+  }
+
+  /** edged's events, as core/v1 Events about the pod (`<ns>/event/<name>`, `insert`). */
+  private podEvent(pod: PodIdentity, event: PodEvent): void {
+    const now = this.opts.clock.now();
+    const name = `${pod.name}.${now.toString(16)}${(this.eventSeq++).toString(16)}`;
+    const resource = `${pod.namespace}/event/${name}`;
+    const at = rfc3339(now);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: pod.namespace },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: pod.name,
+        namespace: pod.namespace,
+        uid: pod.uid,
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+      source: { component: 'kubelet', host: this.nodeName },
+      firstTimestamp: at,
+      lastTimestamp: at,
+      count: 1,
+    };
+    this.queueUpload(resource, resource, 'insert', JSON.stringify(body));
+  }
+
+  private queueUpload(key: string, resource: string, operation: 'patch' | 'insert', content: string): void {
+    try {
+      this.uploads?.put(key, resource, operation, content);
+    } catch (err) {
+      this.log.error('upload not queued', { resource, error: errorMessage(err) });
+      return;
+    }
+    this.flushUploads();
+  }
+
+  /** Sends every queued upload not already on its way; each leaves the queue when answered. */
+  private flushUploads(): void {
+    const queue = this.uploads;
+    if (queue === undefined || this.stopped || !this.connected()) return;
+    for (const u of queue.list()) {
+      if (this.uploadsInFlight.get(u.key) === u.seq) continue;
+      this.uploadsInFlight.set(u.key, u.seq);
+      const done = (): void => {
+        if (this.uploadsInFlight.get(u.key) === u.seq) this.uploadsInFlight.delete(u.key);
+      };
+      // A patch travels as the JSON string (§4.3); an event as the object.
+      const content: unknown = u.operation === 'patch' ? u.content : (JSON.parse(u.content) as unknown);
+      this.request(u.operation as 'patch' | 'insert', u.resource, content, {
+        onOk: () => {
+          queue.remove(u.key, u.seq);
+          done();
+        },
+        onFailed: (final) => {
+          // A refusal or an answer such as NotFound will not change: drop it rather than resend forever.
+          if (final) queue.remove(u.key, u.seq);
+          done();
+        },
+      });
+    }
   }
 
   /** MetaManager's handling of a downstream insert/update/delete (§3.2, §5.1). */
@@ -435,14 +562,19 @@ export class EdgeCore {
         const uid = (m.content as { metadata?: { uid?: unknown } } | null)?.metadata?.uid;
         if (ref.resourceType === 'pod') {
           // A pod delete removes the row only for the same UID, and its podpatch row (§5.1).
+          const stored = store.get(resource);
+          const storedUid = stored ? podUid(stored.value) : undefined;
           if (store.delete(resource, typeof uid === 'string' ? { uid } : {})) {
             store.delete(`${ref.namespace}/podpatch/${ref.name}`);
+            const gone = typeof uid === 'string' ? uid : storedUid;
+            if (gone !== undefined) this.edged?.podDeleted(gone);
           }
         } else {
           store.delete(resource);
         }
       } else {
         store.upsert(resource, ref.resourceType, contentAsString(m), m.header.resourceversion);
+        if (ref.resourceType === 'pod') this.edged?.podChanged(contentAsJson(m));
       }
     } catch (err) {
       // No ACK: cloudhub resends within 5 s (§3.2).
@@ -588,4 +720,22 @@ function positive(n: number, name: string): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new InvalidInputError(`${name} must be a positive number, got ${n}`);
   return n;
+}
+
+function podUid(json: string): string | undefined {
+  try {
+    const uid = (JSON.parse(json) as { metadata?: { uid?: unknown } }).metadata?.uid;
+    return typeof uid === 'string' ? uid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a Go StatusError in an ObjectResp `Err` (`{"ErrStatus":{code,…}}`) is one a retry cannot
+ * fix: a client error other than 408 Timeout, 409 Conflict and 429 TooManyRequests.
+ */
+function isFinalApiError(err: unknown): boolean {
+  const code = (err as { ErrStatus?: { code?: unknown } } | null)?.ErrStatus?.code;
+  return typeof code === 'number' && code >= 400 && code < 500 && ![408, 409, 429].includes(code);
 }

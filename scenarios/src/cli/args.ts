@@ -4,6 +4,7 @@
  * and say what is expected.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseRuntimeKind, type RuntimeKind } from '@edgeproof/edge';
 import {
   errorMessage,
   InvalidInputError,
@@ -219,4 +220,23 @@ export const STATUS_FREQUENCY_FLAG: FlagSpec = {
 /** The value of `--node-status-update-frequency` in ms: 100 ms to 1 h, default edged's 10 s. */
 export function statusFrequencyMs(raw: string | boolean | undefined, fallbackMs: number): number {
   return durationFlag('node-status-update-frequency', raw, fallbackMs, 100, 3_600_000);
+}
+
+/** `--runtime` for edge nodes: how pods run (edged's runtime, `edge/src/edged`). */
+export const RUNTIME_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'NAME',
+  description:
+    'how pods run: process (containers as host processes), hollow (no processes, for scale) or cri (containerd; not available yet)',
+  default: 'process',
+};
+
+/** The value of `--runtime`; default `process`. */
+export function runtimeFlag(raw: string | boolean | undefined): RuntimeKind {
+  const value = raw === undefined ? 'process' : String(raw);
+  try {
+    return parseRuntimeKind(value);
+  } catch (err) {
+    throw new InvalidInputError(`--runtime: ${errorMessage(err)}`);
+  }
 }

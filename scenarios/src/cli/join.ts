@@ -14,10 +14,12 @@ import { EdgeproofError, InvalidInputError, SystemClock, createLogger, errorMess
 import { Backoff, DEFAULT_STATUS_INTERVAL_MS, EdgeCore, parseCertServer } from '@edgeproof/edge';
 import {
   LOG_LEVEL_FLAG,
+  RUNTIME_FLAG,
   STATUS_FREQUENCY_FLAG,
   statusFrequencyMs,
   integerFlag,
   labelsFlag,
+  runtimeFlag,
   nodeNameFlag,
   parseLogLevel,
   waitForShutdown,
@@ -27,7 +29,7 @@ import {
 export const joinCommand: CommandSpec = {
   name: 'join',
   usage:
-    'edgeproof join --cloudcore-ipport HOST:PORT --token TOKEN [--edgenode-name NAME] [--certport 10002] [--data-dir DIR]',
+    'edgeproof join --cloudcore-ipport HOST:PORT --token TOKEN [--edgenode-name NAME] [--certport 10002] [--data-dir DIR] [--runtime process|hollow|cri]',
   summary:
     'Join this machine to a cloudcore as an edge node and run edgecore in the foreground until Ctrl-C.\n' +
     "The token (from 'edgeproof token' on the cloud) is needed only the first time; later starts reuse the stored certificate.",
@@ -66,6 +68,7 @@ export const joinCommand: CommandSpec = {
       description: 'extra labels for the node',
     },
     'node-status-update-frequency': STATUS_FREQUENCY_FLAG,
+    runtime: RUNTIME_FLAG,
     'log-level': LOG_LEVEL_FLAG,
   },
 };
@@ -102,6 +105,7 @@ export async function runJoin(
     DEFAULT_STATUS_INTERVAL_MS,
   );
   const labels = labelsFlag('labels', values.labels);
+  const runtime = runtimeFlag(values.runtime);
   const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
@@ -120,6 +124,7 @@ export async function runJoin(
       logger: logger.child(nodeName),
       statusIntervalMs,
       labels,
+      runtime,
       onConnectionChange: (up) => {
         if (!up && registeredOnce && !stopping)
           out(`edgeproof join: lost the link to cloudhub at ${cloudHub}; reconnecting`);

@@ -20,13 +20,15 @@ import {
 } from '@edgeproof/core';
 import { ApiServer, CloudCore, DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
-import { DEFAULT_STATUS_INTERVAL_MS, EdgeCore } from '@edgeproof/edge';
+import { DEFAULT_STATUS_INTERVAL_MS, EdgeCore, type RuntimeKind } from '@edgeproof/edge';
 import {
   LOG_LEVEL_FLAG,
+  RUNTIME_FLAG,
   STATUS_FREQUENCY_FLAG,
   statusFrequencyMs,
   durationFlag,
   integerFlag,
+  runtimeFlag,
   parseLogLevel,
   waitForShutdown,
   type CommandSpec,
@@ -88,6 +90,7 @@ export const upCommand: CommandSpec = {
       default: '40s',
     },
     'node-status-update-frequency': STATUS_FREQUENCY_FLAG,
+    runtime: RUNTIME_FLAG,
     'log-level': LOG_LEVEL_FLAG,
   },
 };
@@ -110,6 +113,7 @@ export async function runUp(
     values['node-status-update-frequency'],
     DEFAULT_STATUS_INTERVAL_MS,
   );
+  const runtime = runtimeFlag(values.runtime);
   if (nodes > 0 && statusIntervalMs >= graceMs) {
     throw new InvalidInputError(
       `--node-status-update-frequency (${statusIntervalMs} ms) must be shorter than --node-monitor-grace-period (${graceMs} ms), or every node would turn NotReady between updates`,
@@ -162,6 +166,7 @@ export async function runUp(
     certServer: `${dial}:${cloudcore.certPort()}`,
     token: cloudcore.token(),
     statusIntervalMs,
+    runtime,
     clock,
     logger,
   });
@@ -197,6 +202,7 @@ function makeEdgeNodes(
     certServer: string;
     token: string;
     statusIntervalMs: number;
+    runtime: RuntimeKind;
     clock: Clock;
     logger: Logger;
   },
@@ -213,6 +219,7 @@ function makeEdgeNodes(
       certServer: o.certServer,
       token: o.token,
       statusIntervalMs: o.statusIntervalMs,
+      runtime: o.runtime,
       clock: o.clock,
       logger: o.logger.child(name),
       onRegistered: () => registered(),
