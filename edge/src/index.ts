@@ -7,3 +7,4 @@ export * from './edgecore/edgecore.ts';
 export * from './edged/index.ts';
 export { Edged, type EdgedOptions } from './edged/edged.ts';
 export * from './metamanager/upstream-queue.ts';
+export * from './metaserver/index.ts';

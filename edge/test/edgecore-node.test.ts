@@ -131,6 +131,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, certValidi
       labels: { zone: 'lab' },
       nodeIP: '10.0.0.7',
       edgeHub: { backoff: { baseMs: 20, capMs: 100, floorMs: 5 } },
+      metaServer: { port: 0 },
       ...extra,
     });
     cores.push(core);

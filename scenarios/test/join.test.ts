@@ -61,6 +61,8 @@ function joinArgs(name: string, extra: string[]): string[] {
     join(dir, name),
     '--node-status-update-frequency',
     '500ms',
+    '--metaserver-port',
+    '0',
     ...extra,
   ];
 }
@@ -95,6 +97,11 @@ test('join with the token, NotReady after kill -9, Ready again after a restart w
   assert.equal(labels['node-role.kubernetes.io/edge'], '');
   assert.equal(labels['node-role.kubernetes.io/agent'], '');
   assert.equal(labels['site'], 'lab');
+  // On the edge, kubectl reads what the node holds from MetaServer through the kubeconfig join wrote.
+  const edgeKubeconfig = join(dir, 'board-1', 'kubeconfig');
+  const onEdge = await kubectl(edgeKubeconfig, ['get', 'pods', '-A']);
+  assert.equal(onEdge.code, 0, onEdge.stderr);
+  assert.match(onEdge.stderr, /No resources found/);
   const certFile = join(dir, 'board-1', 'certs', 'server.crt');
   const cert = readFileSync(certFile, 'utf8');
 

@@ -27,13 +27,16 @@
  *   coalesced per pod) and sent as `<ns>/podpatch/<name>` (`patch`, the strategic-merge patch as a
  *   JSON string, §4.3) and `<ns>/event/<name>` (`insert`); an entry leaves the queue only when the
  *   cloud has answered it without an error, so statuses made offline arrive after reconnect.
+ * - MetaServer (`metaserver/`) serves what the node holds as a read-only Kubernetes API on
+ *   127.0.0.1:10550 (§5.3; on by default here, loopback only), online or offline, and
+ *   `<dataDir>/kubeconfig` points kubectl at it.
  * - Replies to our requests (§4.2: operation `response`, content `{"Object","Err"}`) resolve the
  *   pending request; an `Err` is logged.
  *
  * No globals, injected clock, no I/O in the constructor (ARCHITECTURE.md §4): many EdgeCores can
  * run in one process. `stop()` cancels every timer it made.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { arch, availableParallelism, networkInterfaces, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -58,6 +61,7 @@ import type { PodEvent, PodIdentity, RuntimeKind } from '../edged/runtime.ts';
 import type { PodStatus } from '../edged/pod-types.ts';
 import { MetaStore } from '../metamanager/store.ts';
 import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
+import { MetaServer } from '../metaserver/index.ts';
 
 /** edged's node status update frequency (§6). */
 export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
@@ -94,6 +98,11 @@ export interface EdgeCoreOptions {
   /** How often an unchanged node status is posted; default 5 min (§6). */
   statusReportIntervalMs?: number;
   leaseDurationSeconds?: number;
+  /**
+   * MetaServer's address; default 127.0.0.1:10550 (§5.3). Port 0 picks a free one (many nodes in
+   * one process); `false` turns it off.
+   */
+  metaServer?: { host?: string; port?: number } | false;
   /** The pod runtime (`--runtime`); default `process`. */
   runtime?: RuntimeKind;
   /** Extra node labels, added to the edge labels. */
@@ -152,6 +161,7 @@ export class EdgeCore {
   private store: MetaStore | undefined;
   private uploads: UpstreamQueue | undefined;
   private edged: Edged | undefined;
+  private metaServer: MetaServer | undefined;
   /** Queue key → seq of the upload being sent now, so a flush does not send it twice. */
   private readonly uploadsInFlight = new Map<string, number>();
   private statusTimer: TimerHandle | undefined;
@@ -208,6 +218,14 @@ export class EdgeCore {
     return this.nodeUid !== undefined;
   }
 
+  /** MetaServer's URL once started (`http://127.0.0.1:10550`), or undefined when it is off. */
+  metaServerUrl(): string | undefined {
+    const m = this.metaServer;
+    if (m === undefined) return undefined;
+    const host = m.host().includes(':') ? `[${m.host()}]` : m.host();
+    return `http://${host}:${m.port()}`;
+  }
+
   /** Requests sent and not yet answered (dropped after `REQUEST_TIMEOUT_MS`). */
   pendingRequests(): number {
     return this.pending.size;
@@ -223,7 +241,11 @@ export class EdgeCore {
     this.started = true;
     await this.prepare();
     if (this.stopped || this.hub === undefined) return;
-    // Pods first: they run again from the store whether or not the cloud is there (§5.2).
+    // The local API and the pods first: both work from the store, cloud or no cloud (§5.2, §5.3).
+    if (this.metaServer) {
+      await this.metaServer.start();
+      writeEdgeKubeconfig(join(this.opts.dataDir, 'kubeconfig'), this.metaServerUrl() ?? '', this.nodeName);
+    }
     await this.edged?.start();
     if (this.stopped) return;
     this.hub.start();
@@ -278,6 +300,15 @@ export class EdgeCore {
     const dbPath = join(o.dataDir, 'edgecore.db');
     this.store = MetaStore.open(dbPath);
     this.uploads = UpstreamQueue.open(dbPath);
+    if (o.metaServer !== false) {
+      this.metaServer = new MetaServer({
+        store: this.store,
+        clock: o.clock,
+        logger: this.log.child('metaserver'),
+        ...(o.metaServer?.host !== undefined ? { host: o.metaServer.host } : {}),
+        ...(o.metaServer?.port !== undefined ? { port: o.metaServer.port } : {}),
+      });
+    }
     this.edged = new Edged({
       nodeName: o.nodeName,
       ...(o.nodeIP !== undefined ? { nodeIP: o.nodeIP } : {}),
@@ -313,6 +344,7 @@ export class EdgeCore {
     await this.rotating;
     await this.hub?.stop();
     await this.edged?.stop();
+    await this.metaServer?.stop();
     this.uploads?.close();
     this.store?.close();
     this.pending.clear();
@@ -738,4 +770,18 @@ function podUid(json: string): string | undefined {
 function isFinalApiError(err: unknown): boolean {
   const code = (err as { ErrStatus?: { code?: unknown } } | null)?.ErrStatus?.code;
   return typeof code === 'number' && code >= 400 && code < 500 && ![408, 409, 429].includes(code);
+}
+
+/** A kubeconfig for kubectl on the edge, pointing at MetaServer (plain HTTP, loopback, no auth). */
+function writeEdgeKubeconfig(path: string, server: string, nodeName: string): void {
+  const text = [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: ${nodeName}, cluster: {server: "${server}"}}]`,
+    `users: [{name: ${nodeName}, user: {}}]`,
+    `contexts: [{name: ${nodeName}, context: {cluster: ${nodeName}, user: ${nodeName}}}]`,
+    `current-context: ${nodeName}`,
+    '',
+  ].join('\n');
+  writeFileSync(path, text, { mode: 0o600 });
 }

@@ -68,6 +68,29 @@ export interface MetaV2Location {
 }
 
 /**
+ * What one committed write did to a `meta_v2` row: the unit MetaServer's watches are made of
+ * (KubeEdge's imitator fans every mirrored change out to local watchers, kubeedge-protocol.md §5.1).
+ */
+export interface MetaV2Change {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  key: string;
+  /** Go's `GroupVersionResource.String()`, as the `group_version_resource` column. */
+  gvr: string;
+  /** `null` for cluster-scoped objects (§1.3). */
+  namespace: string;
+  name: string;
+  /** The `resource_version` column: for DELETED, that of the row that went. */
+  resourceVersion: number;
+  /** The object as stored now; for DELETED, as it was. Shared by every listener: do not mutate. */
+  object: unknown;
+  /** For MODIFIED, the object it replaced (so a filtered watch can tell an object leaving its filter). */
+  previous?: unknown;
+}
+
+/** Called synchronously after each committed change; see `MetaStore.onChange`. */
+export type MetaV2ChangeListener = (change: MetaV2Change) => void;
+
+/**
  * apimachinery `meta.UnsafeGuessKindToResource`: lower-case kind; `endpoints` stays; `…s` → `…ses`;
  * `…y` → `…ies`; else `…s`. This is what KubeEdge's imitator uses to name the resource.
  */
@@ -116,6 +139,7 @@ export class MetaStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly listeners = new Set<MetaV2ChangeListener>();
 
   /** Use `MetaStore.open`. */
   private constructor(path: string, db: Database.Database) {
@@ -174,12 +198,25 @@ export class MetaStore {
    * `metadata.resourceVersion`. One transaction.
    */
   upsert(resource: string, type: string, objectJson: string, rv?: string): void {
-    const loc = mirrored(type) ? metaV2Location(parse(objectJson)) : undefined;
+    const object = mirrored(type) ? parse(objectJson) : undefined;
+    const loc = metaV2Location(object);
     const rvNum = toRv(rv ?? resourceVersionOf(objectJson));
-    this.tx(() => {
+    const watched = loc !== undefined && this.listeners.size > 0;
+    const before = this.tx(() => {
+      // Read only for listeners, to tell ADDED from MODIFIED.
+      const old = watched ? this.stmt.getV2.get(loc.key) : undefined;
       this.stmt.upsert.run(resource, type, objectJson);
       if (loc !== undefined)
         this.stmt.upsertV2.run(loc.key, loc.gvr, loc.namespace, loc.name, rvNum, objectJson);
+      return old;
+    });
+    if (!watched) return;
+    this.emit({
+      type: before === undefined ? 'ADDED' : 'MODIFIED',
+      ...loc,
+      resourceVersion: rvNum,
+      object,
+      ...(before === undefined ? {} : { previous: parse(before.value) }),
     });
   }
 
@@ -188,7 +225,8 @@ export class MetaStore {
    * stored object has that UID (KubeEdge's pod delete, §5.1). Returns whether a row went.
    */
   delete(resource: string, options: { uid?: string } = {}): boolean {
-    return this.tx(() => {
+    let gone: MetaV2Row | undefined;
+    const removed = this.tx(() => {
       const row = this.stmt.get.get(resource);
       if (row === undefined) return false;
       const stored = parse(row.value);
@@ -198,9 +236,25 @@ export class MetaStore {
       }
       this.stmt.remove.run(resource);
       const loc = metaV2Location(stored);
-      if (loc !== undefined) this.stmt.removeV2.run(loc.key);
+      if (loc !== undefined) {
+        // Read only for listeners: the row (if any was mirrored) that the DELETED event names.
+        gone = this.listeners.size > 0 ? this.stmt.getV2.get(loc.key) : undefined;
+        this.stmt.removeV2.run(loc.key);
+      }
       return true;
     });
+    if (gone !== undefined) {
+      this.emit({
+        type: 'DELETED',
+        key: gone.key,
+        gvr: gone.group_version_resource,
+        namespace: gone.namespace,
+        name: gone.name,
+        resourceVersion: gone.resource_version,
+        object: parse(gone.value),
+      });
+    }
+    return removed;
   }
 
   /** The `meta` row for `resource`, or undefined. */
@@ -223,8 +277,32 @@ export class MetaStore {
     return this.stmt.listV2.all(gvr);
   }
 
+  /**
+   * Calls `listener` synchronously after every committed change to a `meta_v2` row (upsert of a
+   * mirrored object, delete of a mirrored one); returns the function that unsubscribes it. A write
+   * that fails calls nothing. A listener that throws does not undo or fail the write, nor stop the
+   * other listeners: its error is dropped here, so a listener that can fail catches and logs itself.
+   * Adding the same function twice subscribes it once.
+   */
+  onChange(listener: MetaV2ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  private emit(change: MetaV2Change): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // See onChange: the write has committed; the listener owns its failure.
+      }
+    }
   }
 
   private tx<T>(fn: () => T): T {

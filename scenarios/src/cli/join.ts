@@ -69,6 +69,13 @@ export const joinCommand: CommandSpec = {
     },
     'node-status-update-frequency': STATUS_FREQUENCY_FLAG,
     runtime: RUNTIME_FLAG,
+    'metaserver-port': {
+      type: 'string',
+      value: 'P',
+      description:
+        "port of MetaServer, the node's local read-only Kubernetes API on 127.0.0.1 (0 = any free port)",
+      default: '10550',
+    },
     'log-level': LOG_LEVEL_FLAG,
   },
 };
@@ -106,6 +113,7 @@ export async function runJoin(
   );
   const labels = labelsFlag('labels', values.labels);
   const runtime = runtimeFlag(values.runtime);
+  const metaServerPort = integerFlag('metaserver-port', values['metaserver-port'], 10550, 0, 65535);
   const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
@@ -125,6 +133,7 @@ export async function runJoin(
       statusIntervalMs,
       labels,
       runtime,
+      metaServer: { port: metaServerPort },
       onConnectionChange: (up) => {
         if (!up && registeredOnce && !stopping)
           out(`edgeproof join: lost the link to cloudhub at ${cloudHub}; reconnecting`);
@@ -161,6 +170,9 @@ export async function runJoin(
   }
   out(
     `edgeproof join: edgecore for node ${nodeName} started (data in ${dataDir}); connecting to ${cloudHub}`,
+  );
+  out(
+    `edgeproof join: MetaServer at ${core.metaServerUrl() ?? '(off)'}: kubectl --kubeconfig ${join(dataDir, 'kubeconfig')} get pods -A`,
   );
   const running = core;
   await waitForShutdown(

@@ -186,6 +186,12 @@ export async function runUp(
     `edgeproof: cloudcore: edge nodes connect to port ${cloudcore.hubPort()}, certificates on port ${cloudcore.certPort()}, join token in ${tokenFile}`,
   );
   if (nodes > 0) out(`edgeproof: ${nodes} edge node${nodes === 1 ? '' : 's'} registered: ${nodeList(edges)}`);
+  if (nodes > 0) {
+    const first = edges[0]?.name ?? '';
+    out(
+      `edgeproof: on the edge: kubectl --kubeconfig ${join(dataDir, 'nodes', first, 'kubeconfig')} get pods -A   (the MetaServer of ${first}; each node has its own)`,
+    );
+  }
   out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get nodes`);
 
   await waitForShutdown(out, stopAll, logger);
@@ -220,6 +226,9 @@ function makeEdgeNodes(
       token: o.token,
       statusIntervalMs: o.statusIntervalMs,
       runtime: o.runtime,
+      // Many nodes share this host: each MetaServer takes a free port; DIR/nodes/<name>/kubeconfig
+      // points at it.
+      metaServer: { port: 0 },
       clock: o.clock,
       logger: o.logger.child(name),
       onRegistered: () => registered(),
