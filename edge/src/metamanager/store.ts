@@ -17,7 +17,8 @@
  *
  * No I/O in the constructor (ARCHITECTURE.md §4): use `MetaStore.open(path)`.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openEdgeDatabase } from './sqlite.ts';
 import { StorageError, errorMessage, NULL_NAMESPACE } from '@edgeproof/core';
 
 /** A `meta` row. */
@@ -175,10 +176,7 @@ export class MetaStore {
   static open(path: string): MetaStore {
     let db: Database.Database | undefined;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
+      db = openEdgeDatabase(path, 'NORMAL');
       checkSchema(db, path);
       db.exec(SCHEMA);
       return new MetaStore(path, db);

@@ -14,7 +14,8 @@
  *   §4, "FULL where losing a write loses user data"). Open it after MetaStore, which checks the
  *   file is an edgecore database.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openEdgeDatabase } from './sqlite.ts';
 import { StorageError, errorMessage } from '@edgeproof/core';
 
 /** One queued upload. */
@@ -68,10 +69,7 @@ export class UpstreamQueue {
   static open(path: string): UpstreamQueue {
     let db: Database.Database | undefined;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
+      db = openEdgeDatabase(path, 'FULL');
       db.exec(SCHEMA);
       return new UpstreamQueue(path, db);
     } catch (err) {
