@@ -2,9 +2,11 @@
  * cloudcore (ARCHITECTURE.md §2): the cloud side of KubeEdge, against any cluster reached through
  * a kubeconfig (the embedded API server or a real one). This version runs cloudhub: its credential
  * store, the certificate server (:10002) and the WebSocket hub (:10000) that edge nodes connect
- * to — and EdgeController: upstream node registration, node status, leases and node queries
- * (`edgecontroller/upstream.ts`, kubeedge-protocol.md §4.2), and the node lifecycle that marks silent
- * edge nodes Unknown after the grace period (`edgecontroller/node-lifecycle.ts`).
+ * to — and EdgeController: upstream node registration, node status, leases, pod status and events
+ * (`edgecontroller/upstream.ts`, kubeedge-protocol.md §4.2); downstream pods, their configmaps and
+ * secrets and the node, with ACKs, ObjectSyncs and resync on reconnect
+ * (`edgecontroller/downstream.ts`, §3–4.1); and the node lifecycle that marks silent edge nodes
+ * Unknown after the grace period (`edgecontroller/node-lifecycle.ts`).
  * Constructor does no I/O; start in dependency order, stop in reverse (CONVENTIONS.md "Lifecycle").
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -24,6 +26,7 @@ import {
   type HubEvents,
   type NodeSession,
 } from './cloudhub/index.ts';
+import { DownstreamController } from './edgecontroller/downstream.ts';
 import { NodeLifecycleController } from './edgecontroller/node-lifecycle.ts';
 import { UpstreamController } from './edgecontroller/upstream.ts';
 import { PooledKubeConfig } from './kube-connection-pool.ts';
@@ -67,6 +70,7 @@ export class CloudCore {
   private readonly hub: HubServer;
   private readonly upstream: UpstreamController;
   private readonly lifecycle: NodeLifecycleController;
+  private readonly downstream: DownstreamController;
   /** Upstream messages carried out at once; the rest wait their turn, and `stop()` waits for all. */
   private readonly upstreamLimit = new ConcurrencyLimit(UPSTREAM_CONCURRENCY);
 
@@ -76,6 +80,7 @@ export class CloudCore {
     // One connection pool for every API call cloudcore makes (see kube-connection-pool.ts).
     const kubeConfig = PooledKubeConfig.from(options.kubeConfig);
     this.kubeConfig = kubeConfig;
+    this.downstream = new DownstreamController({ kubeConfig, clock, logger: logger.child('downstream') });
     this.secrets = new CloudSecrets({
       kubeConfig,
       advertiseAddresses: options.advertiseAddresses,
@@ -123,8 +128,17 @@ export class CloudCore {
   private hubEvents(extra: HubEvents): HubEvents {
     return {
       ...extra,
+      onConnect: (session) => {
+        this.downstream.nodeConnected(session);
+        extra.onConnect?.(session);
+      },
+      onDisconnect: (nodeId, reason, session) => {
+        this.downstream.nodeDisconnected(nodeId, session);
+        extra.onDisconnect?.(nodeId, reason, session);
+      },
       onMessage: (session, message) => {
-        this.route(session, message);
+        // The edge's ACKs of downstream messages (§3.2) end at the downstream controller.
+        if (!this.downstream.handleUpstream(session.nodeId, message)) this.route(session, message);
         extra.onMessage?.(session, message);
       },
     };
@@ -150,31 +164,41 @@ export class CloudCore {
       });
   }
 
+  /**
+   * Starts the parts in dependency order: credentials; downstream, before the hub, so a node that
+   * connects finds its ObjectSync records loaded; the certificate server; the hub; the node
+   * lifecycle. If one fails, those already started are stopped again, in reverse.
+   */
   async start(): Promise<void> {
-    await this.secrets.start();
+    const parts: Array<{ start: () => Promise<void>; stop: () => Promise<void> }> = [
+      this.secrets,
+      this.downstream,
+      this.certServer,
+      this.hub,
+      this.lifecycle,
+    ];
+    const started: Array<() => Promise<void>> = [];
     try {
-      await this.certServer.start();
-      try {
-        await this.hub.start();
-      } catch (err) {
-        await this.certServer.stop();
-        throw err;
+      for (const part of parts) {
+        await part.start();
+        started.unshift(() => part.stop());
       }
     } catch (err) {
-      await this.secrets.stop();
+      for (const stop of started) await stop();
       throw err;
     }
-    await this.lifecycle.start();
     this.options.logger.info('cloudcore started', {
       certPort: this.certServer.port(),
       hubPort: this.hub.port(),
     });
   }
 
+  /** Stops in reverse order; upstream work in progress finishes before its dependencies go. */
   async stop(): Promise<void> {
     await this.lifecycle.stop();
     await this.hub.stop();
     await this.upstreamLimit.idle();
+    await this.downstream.stop();
     await this.certServer.stop();
     await this.secrets.stop();
     await this.kubeConfig.close();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SystemClock, messageBuilder, silentLogger, type Message } from '@edgeproof/core';
 import { ApiServer, CloudCore } from '@edgeproof/cloud';
+import { kubeEdgeCrds } from '@edgeproof/crds';
 import { EdgeHub, ensureNodeCertificate } from '@edgeproof/edge';
 
 const clock = new SystemClock();
@@ -21,7 +22,13 @@ const sessions = new Map<string, { send: (m: Message) => Promise<void> }>();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'edgeproof-channel-'));
-  apiserver = new ApiServer({ dataDir: join(dir, 'cloud'), port: 0, clock, logger });
+  apiserver = new ApiServer({
+    dataDir: join(dir, 'cloud'),
+    port: 0,
+    clock,
+    logger,
+    initialObjects: kubeEdgeCrds(),
+  });
   await apiserver.start();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(apiserver.kubeconfig());

@@ -16,3 +16,14 @@ export {
   NodeLifecycleController,
   type NodeLifecycleControllerOptions,
 } from './node-lifecycle.ts';
+export {
+  DownstreamController,
+  type DownstreamControllerOptions,
+  type DownstreamSession,
+} from './downstream.ts';
+export {
+  DOWNSTREAM_RESOURCE_TYPES,
+  podReferences,
+  type DownstreamKind,
+  type PodReferences,
+} from './downstream-desired.ts';

@@ -162,7 +162,10 @@ export class EdgeCore {
   private uploads: UpstreamQueue | undefined;
   private edged: Edged | undefined;
   private metaServer: MetaServer | undefined;
-  /** Queue key → seq of the upload being sent now, so a flush does not send it twice. */
+  /**
+   * Queue key → seq of the upload on its way. One per key at a time: two statuses of a pod in
+   * flight together could be applied out of order by the cloud, the older last.
+   */
   private readonly uploadsInFlight = new Map<string, number>();
   private statusTimer: TimerHandle | undefined;
   private rotationTimer: TimerHandle | undefined;
@@ -509,12 +512,14 @@ export class EdgeCore {
   // -------------------------------------------------------------------------------------------
   // Uploads: pod status and events, durable until answered
 
-  /** edged's pod status: one `podpatch` per pod, the newest replacing any not yet sent. */
+  /** edged's pod status: one `podpatch` per pod (by uid), the newest replacing any not yet sent. */
   private podStatusChanged(pod: PodIdentity, status: PodStatus): void {
     const resource = `${pod.namespace}/podpatch/${pod.name}`;
     // The kubelet's status patch names the pod's uid, so it cannot land on a newer pod of the name.
     const patch = JSON.stringify({ metadata: { uid: pod.uid }, status });
-    this.queueUpload(resource, resource, 'patch', patch);
+    // Keyed by uid: a pod deleted and created again under the same name is two pods, and the old
+    // one's last status must not replace the new one's.
+    this.queueUpload(`podpatch/${pod.uid}`, resource, 'patch', patch);
   }
 
   /** edged's events, as core/v1 Events about the pod (`<ns>/event/<name>`, `insert`). */
@@ -560,7 +565,7 @@ export class EdgeCore {
     const queue = this.uploads;
     if (queue === undefined || this.stopped || !this.connected()) return;
     for (const u of queue.list()) {
-      if (this.uploadsInFlight.get(u.key) === u.seq) continue;
+      if (this.uploadsInFlight.has(u.key)) continue; // a newer one goes when this is answered
       this.uploadsInFlight.set(u.key, u.seq);
       const done = (): void => {
         if (this.uploadsInFlight.get(u.key) === u.seq) this.uploadsInFlight.delete(u.key);
@@ -571,6 +576,7 @@ export class EdgeCore {
         onOk: () => {
           queue.remove(u.key, u.seq);
           done();
+          this.flushUploads(); // what was queued for this key meanwhile
         },
         onFailed: (final) => {
           // A refusal or an answer such as NotFound will not change: drop it rather than resend forever.

@@ -105,6 +105,7 @@ export class Edged {
     }
     if ((pod as Pod).spec.nodeName !== this.opts.nodeName) return;
     this.pods.set(id.uid, id);
+    this.log.debug('pod sync', { uid: id.uid, resourceVersion: (pod as Pod).metadata.resourceVersion });
     this.chain(id.uid, () => this.runtime.syncPod(pod as Pod), 'sync');
   }
 
@@ -139,6 +140,11 @@ export class Edged {
 
   private reportStatus(uid: string, status: PodStatus): void {
     const id = this.pods.get(uid) ?? this.fromRuntime(uid);
+    this.log.debug('pod status', {
+      uid,
+      phase: status.phase,
+      ready: status.containerStatuses?.map((c) => c.ready).join(','),
+    });
     if (id === undefined) return;
     try {
       this.opts.onPodStatus(id, status);
