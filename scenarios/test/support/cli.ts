@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/edgeproof.ts');
+export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/edgeproof.ts');
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
@@ -23,10 +23,10 @@ export function run(args: string[]): Promise<RunResult> {
 export type Running = { child: ChildProcess; output: () => string };
 
 /**
- * Starts `edgeproof ARGS` in the background and resolves once its stdout shows a line containing
- * "ready"; rejects if it exits first or says nothing ready within 60 s.
+ * Starts `edgeproof ARGS` in the background and resolves once its stdout matches `ready` (a line
+ * containing "ready" by default); rejects if it exits first or says nothing ready within 60 s.
  */
-export function start(args: string[]): Promise<Running> {
+export function start(args: string[], ready: RegExp = /ready/): Promise<Running> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let stdout = '';
@@ -38,7 +38,7 @@ export function start(args: string[]): Promise<Running> {
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line within 60 s:\n${out}`)), 60_000);
     child.stdout.on('data', () => {
-      if (/ready/.test(stdout)) {
+      if (ready.test(stdout)) {
         clearTimeout(timer);
         resolveStart({ child, output: () => out });
       }
