@@ -74,7 +74,7 @@ export class Edged {
 
   /**
    * Starts the runtime (re-adopting what survived), runs every stored pod of this node again, and
-   * kills what the runtime adopted that is no longer stored. Rejects only when the runtime cannot
+   * kills what the runtime adopted that is no longer stored; resolves when that is done. Rejects only when the runtime cannot
    * start at all (`cri` here); one bad stored pod is logged and skipped.
    */
   async start(): Promise<void> {
@@ -91,6 +91,8 @@ export class Edged {
       if (!storedUids.has(uid)) this.podDeleted(uid);
     }
     for (const pod of stored) this.podChanged(pod);
+    // Resolve once every stored pod has been handed to the runtime (adopted, or started again).
+    await Promise.all([...this.chains.values()]);
     this.log.info('pods restored from the store', { stored: stored.length, adopted: adopted.length });
   }
 
