@@ -32,7 +32,15 @@ import { UpstreamController } from './edgecontroller/upstream.ts';
 import { PooledKubeConfig } from './kube-connection-pool.ts';
 
 /** Upstream resource types EdgeController's upstream half carries out (§4.2). */
-const UPSTREAM_NODE_TYPES: ReadonlySet<string> = new Set(['node', 'nodepatch', 'lease', 'podpatch', 'event']);
+const UPSTREAM_NODE_TYPES: ReadonlySet<string> = new Set([
+  'node',
+  'nodepatch',
+  'lease',
+  'podpatch',
+  'event',
+  'configmap',
+  'secret',
+]);
 /**
  * Upstream messages handled at once. Above the API connection pool's 32 so the pool stays busy,
  * low enough that a reconnect storm of thousands of nodes does not hold thousands of requests in

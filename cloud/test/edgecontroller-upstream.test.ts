@@ -307,3 +307,61 @@ test('podpatch updates the status of a pod bound to the node, checked by node an
   );
   assert.equal(aboutOther.route.operation, 'error');
 });
+
+test('configmap and secret queries answer what a pod of the node references, and nothing else', async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(f.kubeconfig);
+  const api = kc.makeApiClient(CoreV1Api);
+  await api.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'app-cfg' }, data: { a: '1' } },
+  });
+  await api.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'other-cfg' }, data: { b: '2' } },
+  });
+  await api.createNamespacedSecret({
+    namespace: 'default',
+    body: { metadata: { name: 'app-key' }, stringData: { k: 'v' } },
+  });
+  await api.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'uses-config' },
+      spec: {
+        nodeName: 'edge-1',
+        containers: [
+          {
+            name: 'c',
+            image: 'x',
+            envFrom: [{ configMapRef: { name: 'app-cfg' } }, { secretRef: { name: 'app-key' } }],
+          },
+        ],
+      },
+    },
+  });
+  const cm = await call('edge-1', request('query', 'node/edge-1/default/configmap/app-cfg', null));
+  assert.equal(cm.route.operation, 'response');
+  const body = cm.content as {
+    kind: string;
+    data: Record<string, string>;
+    metadata: { resourceVersion: string };
+  };
+  assert.equal(body.kind, 'ConfigMap');
+  assert.deepEqual(body.data, { a: '1' });
+  assert.equal(cm.header.resourceversion, body.metadata.resourceVersion);
+  const secret = await call('edge-1', request('query', 'node/edge-1/default/secret/app-key', null));
+  assert.equal((secret.content as { kind: string }).kind, 'Secret');
+
+  const unreferenced = await call(
+    'edge-1',
+    request('query', 'node/edge-1/default/configmap/other-cfg', null),
+  );
+  assert.equal(unreferenced.route.operation, 'error');
+  assert.match(
+    String(unreferenced.content),
+    /no pod of node "edge-1" references configmap default\/other-cfg/,
+  );
+  const otherNode = await call('edge-2', request('query', 'node/edge-2/default/configmap/app-cfg', null));
+  assert.equal(otherNode.route.operation, 'error');
+});

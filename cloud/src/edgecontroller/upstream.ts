@@ -21,6 +21,9 @@
  * - `podpatch`: strategic-merge patch of `pods/<name>/status`, content as for nodepatch. The
  *   kubelet's patch names the pod's `metadata.uid`; it is checked against the pod, so a status
  *   meant for a deleted pod never lands on a new one of the same name. Reply `ObjectResp`.
+ * - `configmap` / `secret` `query` (`queryInner`): the bare object, with its resourceVersion in
+ *   the header. A KubeEdge edgecore asks this way for what its pods reference; edgeproof's own
+ *   edge gets them pushed by the downstream controller.
  * - `event`: `insert` creates the core/v1 Event in the content (KubeEdge drops events unless
  *   `edged.reportEvent` is set; edgeproof reports them). Reply `ObjectResp`.
  * - Replies use `model.NewMessage(msg.GetID())` with source `edgecontroller`, group `resource`,
@@ -29,7 +32,8 @@
  * Deliberate differences from KubeEdge:
  * - Node identity is enforced: a message whose resource is not about `session.nodeId` (its
  *   `node/<id>/` prefix, or the node/lease name, or a pod bound to another node, or an event about
- *   one) is refused. KubeEdge trusts the edge here.
+ *   one, or a configmap or secret no pod of the node references — the rule of Kubernetes' Node
+ *   authorizer) is refused. KubeEdge trusts the edge here.
  * - Register adds `node-role.kubernetes.io/edge` and `node-role.kubernetes.io/agent` when the edge
  *   left them out (KubeEdge's kubelet fork adds them on the edge side, §4.1), since downstream and the
  *   lifecycle controller select edge nodes by that label.
@@ -69,6 +73,7 @@ import {
   type MessageBuilder,
 } from '@edgeproof/core';
 import { apiStatusCode } from '../cloudhub/kube-errors.ts';
+import { podReferences, type PodReferences } from './downstream-desired.ts';
 
 /** Label every edge node carries (§4.1). */
 export const EDGE_NODE_ROLE_LABEL = 'node-role.kubernetes.io/edge';
@@ -195,6 +200,10 @@ export class UpstreamController {
         return this.objectReply(message, () => this.writeLease(name, operation, message));
       case 'podpatch/patch':
         return this.objectReply(message, () => this.patchPodStatus(nodeId, namespace, name, message));
+      case 'configmap/query':
+        return this.reply(message, await this.queryReferenced(nodeId, 'configMaps', namespace, name));
+      case 'secret/query':
+        return this.reply(message, await this.queryReferenced(nodeId, 'secrets', namespace, name));
       case 'event/insert':
         return this.objectReply(message, () => this.createEvent(nodeId, namespace, name, message));
       default:
@@ -270,6 +279,33 @@ export class UpstreamController {
       { name, namespace, body: { status: patch.status ?? {} } },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
+  }
+
+  /**
+   * A configmap or secret for a node, if a pod bound to it references it (volumes, env, envFrom,
+   * projected, imagePullSecrets: the downstream rules), as the bare object with TypeMeta.
+   */
+  private async queryReferenced(
+    nodeId: string,
+    kind: keyof PodReferences,
+    namespace: string,
+    name: string,
+  ): Promise<unknown> {
+    const pods = await this.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${nodeId}` });
+    if (!pods.items.some((pod) => podReferences(pod)[kind].includes(name))) {
+      throw new Refusal(
+        `no pod of node "${nodeId}" references ${kind === 'secrets' ? 'secret' : 'configmap'} ${namespace}/${name}`,
+      );
+    }
+    const object =
+      kind === 'secrets'
+        ? { apiVersion: 'v1', kind: 'Secret', ...(await this.core.readNamespacedSecret({ name, namespace })) }
+        : {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            ...(await this.core.readNamespacedConfigMap({ name, namespace })),
+          };
+    return object;
   }
 
   /** `event` insert: records the Event, which must be about a pod of this node or the node. */
