@@ -37,6 +37,7 @@ const UPSTREAM_NODE_TYPES: ReadonlySet<string> = new Set([
   'nodepatch',
   'lease',
   'podpatch',
+  'pod',
   'event',
   'configmap',
   'secret',

@@ -365,3 +365,26 @@ test('configmap and secret queries answer what a pod of the node references, and
   const otherNode = await call('edge-2', request('query', 'node/edge-2/default/configmap/app-cfg', null));
   assert.equal(otherNode.route.operation, 'error');
 });
+
+test('pod delete from the edge removes a pod of that node, with the uid as precondition', async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(f.kubeconfig);
+  const api = kc.makeApiClient(CoreV1Api);
+  const pod = await api.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'finished' },
+      spec: { nodeName: 'edge-1', containers: [{ name: 'c', image: 'x' }] },
+    },
+  });
+  const wrongUid = await call('edge-1', request('delete', 'node/edge-1/default/pod/finished', 'not-the-uid'));
+  assert.equal((wrongUid.content as ObjectResp<unknown>).Err?.ErrStatus.code, 409, 'the precondition failed');
+  const foreign = await call(
+    'edge-2',
+    request('delete', 'node/edge-2/default/pod/finished', pod.metadata?.uid),
+  );
+  assert.equal(foreign.route.operation, 'error');
+  const ok = await call('edge-1', request('delete', 'node/edge-1/default/pod/finished', pod.metadata?.uid));
+  assert.equal((ok.content as ObjectResp<unknown>).Err, null);
+  assert.notEqual((await f.kubectl(['get', 'pod', 'finished'])).code, 0, 'the pod is gone');
+});

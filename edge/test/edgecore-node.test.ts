@@ -566,3 +566,68 @@ test('runs a stored pod, reports its status as podpatch, and keeps statuses made
     10_000,
   );
 });
+
+test('a pod being deleted is stopped, then confirmed gone with the kubelet’s final delete', async (t) => {
+  const { cloud, clock, make, cloudBuilder, dataDir } = await setup(t);
+  cloud.onFrame = (m) => {
+    if (m.route.group !== 'meta') return;
+    const obj = m.route.resource?.includes('/node/') ? { metadata: { name: 'edge-1', uid: 'u1' } } : {};
+    cloud.send(cloudBuilder.newResponse(m, { Object: obj, Err: null }));
+  };
+  const core = make();
+  await core.start();
+  await waitFor('registered', () => core.registered());
+  const marker = join(dataDir, 'ending');
+  t.after(() => void spawnSync('pkill', ['-f', marker]));
+  const pod = (deleting: boolean) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'ending',
+      namespace: 'default',
+      uid: 'pod-uid-end',
+      resourceVersion: deleting ? '11' : '10',
+      ...(deleting ? { deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 2 } : {}),
+    },
+    spec: {
+      nodeName: 'edge-1',
+      containers: [
+        {
+          name: 'main',
+          image: 'x',
+          command: [process.execPath, '-e', `setInterval(() => {}, 1000) // ${marker}`],
+        },
+      ],
+    },
+  });
+  for (const deleting of [false, true]) {
+    cloud.send(
+      cloudBuilder.newMessage({
+        source: 'edgecontroller',
+        group: 'resource',
+        operation: deleting ? 'update' : 'insert',
+        resource: 'default/pod/ending',
+        content: pod(deleting),
+        resourceVersion: deleting ? '11' : '10',
+      }),
+    );
+    if (!deleting) {
+      await waitFor('running', () =>
+        cloud
+          .find('patch', 'default/podpatch/ending')
+          .some((m) => (m.content as string).includes('"running"')),
+      );
+    }
+  }
+  await waitFor(
+    'the final delete',
+    () => {
+      clock.advance(100); // the grace period runs on the injected clock
+      return cloud.find('delete', 'default/pod/ending').length > 0;
+    },
+    10_000,
+  );
+  const del = cloud.find('delete', 'default/pod/ending')[0]!;
+  assert.equal(del.content, 'pod-uid-end', 'the uid is the precondition');
+  assert.equal(del.route.source, 'edged');
+});

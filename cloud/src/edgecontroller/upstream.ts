@@ -21,6 +21,8 @@
  * - `podpatch`: strategic-merge patch of `pods/<name>/status`, content as for nodepatch. The
  *   kubelet's patch names the pod's `metadata.uid`; it is checked against the pod, so a status
  *   meant for a deleted pod never lands on a new one of the same name. Reply `ObjectResp`.
+ * - `pod` `delete`: the kubelet's final delete of a pod it has stopped; a string content is the
+ *   pod's uid, a precondition, with grace period 0. Reply `"OK"`-style ObjectResp.
  * - `configmap` / `secret` `query` (`queryInner`): the bare object, with its resourceVersion in
  *   the header. A KubeEdge edgecore asks this way for what its pods reference; edgeproof's own
  *   edge gets them pushed by the downstream controller.
@@ -200,6 +202,8 @@ export class UpstreamController {
         return this.objectReply(message, () => this.writeLease(name, operation, message));
       case 'podpatch/patch':
         return this.objectReply(message, () => this.patchPodStatus(nodeId, namespace, name, message));
+      case 'pod/delete':
+        return this.objectReply(message, () => this.deletePod(nodeId, namespace, name, message));
       case 'configmap/query':
         return this.reply(message, await this.queryReferenced(nodeId, 'configMaps', namespace, name));
       case 'secret/query':
@@ -279,6 +283,22 @@ export class UpstreamController {
       { name, namespace, body: { status: patch.status ?? {} } },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
+  }
+
+  /** `pod` delete from the edge: a pod of this node, with the uid precondition when one is given. */
+  private async deletePod(nodeId: string, namespace: string, name: string, message: Message): Promise<V1Pod> {
+    const uid = typeof message.content === 'string' && message.content !== '' ? message.content : undefined;
+    const pod = await this.core.readNamespacedPod({ name, namespace });
+    if (pod.spec?.nodeName !== nodeId) {
+      throw new Refusal(`pod ${namespace}/${name} is not bound to node "${nodeId}"`);
+    }
+    await this.core.deleteNamespacedPod({
+      name,
+      namespace,
+      gracePeriodSeconds: 0,
+      body: { gracePeriodSeconds: 0, ...(uid !== undefined ? { preconditions: { uid } } : {}) },
+    });
+    return pod;
   }
 
   /**

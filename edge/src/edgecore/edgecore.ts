@@ -322,6 +322,7 @@ export class EdgeCore {
       logger: this.log,
       onPodStatus: (pod, status) => this.podStatusChanged(pod, status),
       onPodEvent: (pod, event) => this.podEvent(pod, event),
+      onPodTerminated: (pod) => this.podTerminated(pod),
     });
     this.osImage = readOsImage() ?? goOs();
     this.hub = new EdgeHub({
@@ -423,7 +424,7 @@ export class EdgeCore {
 
   /** Sends an edged request (§4.3) and remembers it until its reply. */
   private request(
-    operation: 'insert' | 'update' | 'patch',
+    operation: 'insert' | 'update' | 'patch' | 'delete',
     resource: string,
     content: unknown,
     callbacks: RequestCallbacks = {},
@@ -550,7 +551,18 @@ export class EdgeCore {
     this.queueUpload(resource, resource, 'insert', JSON.stringify(body));
   }
 
-  private queueUpload(key: string, resource: string, operation: 'patch' | 'insert', content: string): void {
+  /** The kubelet's final delete of a terminated pod: the uid as the content is its precondition (§4.2). */
+  private podTerminated(pod: PodIdentity): void {
+    const resource = `${pod.namespace}/pod/${pod.name}`;
+    this.queueUpload(`poddelete/${pod.uid}`, resource, 'delete', JSON.stringify(pod.uid));
+  }
+
+  private queueUpload(
+    key: string,
+    resource: string,
+    operation: 'patch' | 'insert' | 'delete',
+    content: string,
+  ): void {
     try {
       this.uploads?.put(key, resource, operation, content);
     } catch (err) {
@@ -570,9 +582,9 @@ export class EdgeCore {
       const done = (): void => {
         if (this.uploadsInFlight.get(u.key) === u.seq) this.uploadsInFlight.delete(u.key);
       };
-      // A patch travels as the JSON string (§4.3); an event as the object.
+      // A patch travels as the JSON string (§4.3); an event as the object, a delete's uid as a string.
       const content: unknown = u.operation === 'patch' ? u.content : (JSON.parse(u.content) as unknown);
-      this.request(u.operation as 'patch' | 'insert', u.resource, content, {
+      this.request(u.operation as 'patch' | 'insert' | 'delete', u.resource, content, {
         onOk: () => {
           queue.remove(u.key, u.seq);
           done();

@@ -12,6 +12,10 @@
  *   the pods that reference them, §4.1).
  * - Status and events from the runtime go to the callbacks; edgecore turns them into `podpatch`
  *   and `event` messages.
+ * - A pod being deleted (`deletionTimestamp` set, as a real API server does it) is confirmed gone
+ *   once every container has terminated: `onPodTerminated`, which edgecore sends as the pod
+ *   `delete` with the uid as precondition (§4.2) — the kubelet's final delete, without which the
+ *   pod would stay Terminating in the cloud.
  *
  * Calls for one pod are run one after another, in arrival order, so a delete can never overtake
  * the sync it follows.
@@ -40,6 +44,8 @@ export interface EdgedOptions {
   logger: Logger;
   onPodStatus: (pod: PodIdentity, status: PodStatus) => void;
   onPodEvent: (pod: PodIdentity, event: PodEvent) => void;
+  /** A pod with `deletionTimestamp` has no container left running; called once per pod. */
+  onPodTerminated?: (pod: PodIdentity) => void;
 }
 
 export class Edged {
@@ -51,6 +57,8 @@ export class Edged {
   /** uid → the tail of that pod's call chain. */
   private readonly chains = new Map<string, Promise<void>>();
   private started = false;
+  /** Pods being deleted whose end has not yet been reported. */
+  private readonly terminating = new Set<string>();
 
   constructor(options: EdgedOptions) {
     this.opts = options;
@@ -107,6 +115,7 @@ export class Edged {
     }
     if ((pod as Pod).spec.nodeName !== this.opts.nodeName) return;
     this.pods.set(id.uid, id);
+    if ((pod as Pod).metadata.deletionTimestamp) this.terminating.add(id.uid);
     this.log.debug('pod sync', { uid: id.uid, resourceVersion: (pod as Pod).metadata.resourceVersion });
     this.chain(id.uid, () => this.runtime.syncPod(pod as Pod), 'sync');
   }
@@ -150,6 +159,10 @@ export class Edged {
     if (id === undefined) return;
     try {
       this.opts.onPodStatus(id, status);
+      if (this.terminating.has(uid) && allTerminated(status)) {
+        this.terminating.delete(uid);
+        this.opts.onPodTerminated?.(id);
+      }
     } catch (err) {
       this.log.error('pod status handler failed', { uid, error: errorMessage(err) });
     }
@@ -169,6 +182,12 @@ export class Edged {
     const p = this.runtime.listPods().find((r) => r.uid === uid);
     return p === undefined ? undefined : { uid, namespace: p.namespace, name: p.name };
   }
+}
+
+/** True when no container of the pod is running or waiting to run. */
+function allTerminated(status: PodStatus): boolean {
+  const containers = status.containerStatuses ?? [];
+  return containers.length > 0 && containers.every((c) => c.state?.terminated !== undefined);
 }
 
 function parsePod(json: string): Pod | undefined {
