@@ -69,6 +69,8 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
       String(port),
       '--certport',
       '0',
+      '--cloudhub-port',
+      '0',
       '--nodes',
       '0',
     ]);
