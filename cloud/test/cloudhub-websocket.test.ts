@@ -4,7 +4,6 @@
 // certificate CN system:node:<node> / O system:nodes issued by the cloud CA, one JSON message per frame.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
 import { request } from 'node:https';
 import WebSocket from 'ws';
 import {
@@ -20,6 +19,7 @@ import type { CloudHubCredentials } from '../src/cloudhub/cloud-secrets.ts';
 import { HubServer, type HubServerOptions } from '../src/cloudhub/hub-server.ts';
 import type { NodeSession, SessionCloseReason } from '../src/cloudhub/node-session.ts';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../src/pki/pki.ts';
+import { testHubCredentials } from './support/hub-credentials.ts';
 
 const logger = process.env.EDGEPROOF_TEST_LOG ? createLogger('test', { level: 'debug' }) : silentLogger();
 const HOST = '127.0.0.1';
@@ -48,26 +48,8 @@ async function clientCert(commonName: string, authority: CertificateAuthority = 
 }
 
 before(async () => {
-  ca = await createCertificateAuthority({ commonName: 'KubeEdge', clock, validityDays: 2 });
+  ({ ca, credentials } = await testHubCredentials(clock, HOST));
   otherCa = await createCertificateAuthority({ commonName: 'KubeEdge', clock, validityDays: 2 });
-  const serving = await issueCertificate({
-    ca,
-    commonName: 'KubeEdge',
-    organization: 'KubeEdge',
-    ipAddresses: [HOST],
-    usages: ['server'],
-    validityDays: 1,
-    clock,
-  });
-  const caKeyDer = createPrivateKey(ca.keyPem).export({ type: 'sec1', format: 'der' });
-  credentials = {
-    ca: () => ({ certDer: ca.certDer, certPem: ca.certPem, keyDer: caKeyDer, keyPem: ca.keyPem }),
-    servingCertificate: () => ({
-      certDer: serving.certDer,
-      certPem: serving.certPem,
-      keyPem: serving.keyPem ?? '',
-    }),
-  };
 });
 
 /** Records hub events and lets a test wait for them. */

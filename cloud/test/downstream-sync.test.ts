@@ -6,7 +6,6 @@
 // "OK"). ObjectSyncs are checked with real kubectl. Real time: the resend test waits KubeEdge's 5 s.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
 import WebSocket from 'ws';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -21,7 +20,8 @@ import {
 import { kubeEdgeCrds } from '@edgeproof/crds';
 import { HubServer } from '../src/cloudhub/hub-server.ts';
 import { DownstreamController } from '../src/edgecontroller/downstream.ts';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../src/pki/pki.ts';
+import { issueCertificate, type CertificateAuthority } from '../src/pki/pki.ts';
+import { testHubCredentials } from './support/hub-credentials.ts';
 import { startApiServer, type Fixture } from './support/apiserver-fixture.ts';
 
 const logger = process.env.EDGEPROOF_TEST_LOG ? createLogger('test', { level: 'debug' }) : silentLogger();
@@ -38,17 +38,8 @@ let downstream: DownstreamController;
 
 before(async () => {
   f = await startApiServer({ initialObjects: kubeEdgeCrds() });
-  ca = await createCertificateAuthority({ commonName: 'KubeEdge', clock, validityDays: 2 });
-  const serving = await issueCertificate({
-    ca,
-    commonName: 'KubeEdge',
-    organization: 'KubeEdge',
-    ipAddresses: [HOST],
-    usages: ['server'],
-    validityDays: 1,
-    clock,
-  });
-  const caKeyDer = createPrivateKey(ca.keyPem).export({ type: 'sec1', format: 'der' });
+  const hubCredentials = await testHubCredentials(clock, HOST);
+  ca = hubCredentials.ca;
 
   // Left behind by a node deleted while cloudcore was down (§3.3): collected at start.
   await create({
@@ -68,14 +59,7 @@ before(async () => {
   kubeConfig.loadFromFile(f.kubeconfig);
   downstream = new DownstreamController({ kubeConfig, clock, logger });
   hub = new HubServer({
-    credentials: {
-      ca: () => ({ certDer: ca.certDer, certPem: ca.certPem, keyDer: caKeyDer, keyPem: ca.keyPem }),
-      servingCertificate: () => ({
-        certDer: serving.certDer,
-        certPem: serving.certPem,
-        keyPem: serving.keyPem ?? '',
-      }),
-    },
+    credentials: hubCredentials.credentials,
     clock,
     logger,
     port: 0,

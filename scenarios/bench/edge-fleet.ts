@@ -61,6 +61,9 @@ const cores = names.map(
       certServer: config.certServer,
       clock,
       logger,
+      // A fleet is for the cloud side: no pods to run and no local API for each node.
+      runtime: 'hollow',
+      metaServer: false,
     }),
 );
 // Certificates and SQLite stores first (local work, not what is measured); then every node dials
