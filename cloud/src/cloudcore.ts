@@ -41,6 +41,7 @@ const UPSTREAM_NODE_TYPES: ReadonlySet<string> = new Set([
   'event',
   'configmap',
   'secret',
+  'serviceaccounttoken',
 ]);
 /**
  * Upstream messages handled at once. Above the API connection pool's 32 so the pool stays busy,

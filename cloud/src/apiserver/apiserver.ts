@@ -5,6 +5,7 @@
  * The constructor does no I/O; `start()` opens, listens and bootstraps; `stop()` undoes it in
  * reverse order (CONVENTIONS.md "Lifecycle").
  */
+import { ServiceAccountTokenIssuer } from './service-account-tokens.ts';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
@@ -69,6 +70,7 @@ export class ApiServer {
     });
     this.caPem = pki.caCertPem;
     this.token = loadOrCreateAdminToken(dataDir);
+    const tokens = await ServiceAccountTokenIssuer.load(join(dataDir, 'pki'));
     this.storage = new Storage({
       path: join(dataDir, 'apiserver.db'),
       ...(this.options.historySize ? { historySize: this.options.historySize } : {}),
@@ -87,6 +89,7 @@ export class ApiServer {
       ...(this.options.bookmarkIntervalMs ? { bookmarkIntervalMs: this.options.bookmarkIntervalMs } : {}),
       ...(this.options.maxWatchBufferBytes ? { maxWatchBufferBytes: this.options.maxWatchBufferBytes } : {}),
       ready: () => this.isReady,
+      tokens,
     });
     const server = createServer(
       { cert: pki.certPem, key: pki.keyPem, minVersion: 'TLSv1.2' },

@@ -17,6 +17,7 @@ import type { DeleteOptions, FieldValidation, Registry, WatchEvent } from './reg
 import { apiVersionOf, type KubeObject, type ResourceType } from './types.ts';
 import { bearerTokenMatches } from './auth.ts';
 import { isPlainObject } from './object-fields.ts';
+import type { ServiceAccountTokenIssuer } from './service-account-tokens.ts';
 import {
   aggregatedDiscovery,
   apiGroup,
@@ -58,6 +59,8 @@ export type HandlerOptions = {
   maxWatchSeconds?: number;
   /** Whether startup has finished (for /readyz). */
   ready: () => boolean;
+  /** Answers `serviceaccounts/<name>/token` (TokenRequest). */
+  tokens: ServiceAccountTokenIssuer;
 };
 
 /** Paths open without a token, as kube's system:public-info-viewer role allows. */
@@ -171,6 +174,14 @@ export class ApiHttpHandler {
     if (type.namespaced && route.namespace === undefined && route.name !== undefined)
       throw notFoundPath(url.pathname);
     const sub = route.subresource;
+    if (
+      sub === 'token' &&
+      route.group === '' &&
+      route.plural === 'serviceaccounts' &&
+      route.name !== undefined
+    ) {
+      return this.serviceAccountToken(req, res, route.namespace, route.name);
+    }
     const isScale = sub === 'scale' && type.scale !== undefined;
     if (sub !== undefined && !(sub === 'status' && type.statusSubresource) && !isScale) {
       throw notFoundPath(url.pathname);
@@ -251,6 +262,23 @@ export class ApiHttpHandler {
       default:
         throw methodNotAllowed(method, url.pathname);
     }
+  }
+
+  /** TokenRequest for a service account that exists (POST only), as kube-apiserver answers it: 201. */
+  private async serviceAccountToken(
+    req: IncomingMessage,
+    res: ServerResponse,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<void> {
+    if (req.method !== 'POST') throw methodNotAllowed(req.method ?? 'GET', req.url ?? '');
+    const registry = this.options.registry;
+    const type = registry.types.find('', 'v1', 'serviceaccounts');
+    if (!type || namespace === undefined) throw badRequest('a service account token needs a namespace');
+    const serviceAccount = registry.get(type, namespace, name);
+    const body = decodeBody(await readBody(req), req.headers['content-type']);
+    const token = await this.options.tokens.issue(serviceAccount, body, this.options.clock.now());
+    return this.json(res, 201, token);
   }
 
   private list(

@@ -23,6 +23,9 @@
  *   meant for a deleted pod never lands on a new one of the same name. Reply `ObjectResp`.
  * - `pod` `delete`: the kubelet's final delete of a pod it has stopped; a string content is the
  *   pod's uid, a precondition, with grace period 0. Reply `"OK"`-style ObjectResp.
+ * - `serviceaccounttoken` `query`: the content is a TokenRequest; the token is created for the
+ *   service account (`CreateToken`) and the TokenRequest answered bare — only for a service account
+ *   a pod of the node runs as, and a bound pod of the node (`queryServiceAccountToken`).
  * - `configmap` / `secret` `query` (`queryInner`): the bare object, with its resourceVersion in
  *   the header. A KubeEdge edgecore asks this way for what its pods reference; edgeproof's own
  *   edge gets them pushed by the downstream controller.
@@ -57,6 +60,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
+  type AuthenticationV1TokenRequest,
   type CoreV1Event,
   type V1Lease,
   type V1Node,
@@ -204,6 +208,8 @@ export class UpstreamController {
         return this.objectReply(message, () => this.patchPodStatus(nodeId, namespace, name, message));
       case 'pod/delete':
         return this.objectReply(message, () => this.deletePod(nodeId, namespace, name, message));
+      case 'serviceaccounttoken/query':
+        return this.reply(message, await this.serviceAccountToken(nodeId, namespace, name, message));
       case 'configmap/query':
         return this.reply(message, await this.queryReferenced(nodeId, 'configMaps', namespace, name));
       case 'secret/query':
@@ -299,6 +305,37 @@ export class UpstreamController {
       body: { gracePeriodSeconds: 0, ...(uid !== undefined ? { preconditions: { uid } } : {}) },
     });
     return pod;
+  }
+
+  /** A token for a service account a pod of this node runs as (the Node authorizer's rule). */
+  private async serviceAccountToken(
+    nodeId: string,
+    namespace: string,
+    name: string,
+    message: Message,
+  ): Promise<unknown> {
+    const request = objectContent<AuthenticationV1TokenRequest>(message, 'a TokenRequest');
+    const pods = await this.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${nodeId}` });
+    if (!pods.items.some((pod) => (pod.spec?.serviceAccountName || 'default') === name)) {
+      throw new Refusal(`no pod of node "${nodeId}" runs as service account ${namespace}/${name}`);
+    }
+    const bound = request.spec?.boundObjectRef;
+    if (bound?.kind === 'Pod' && !pods.items.some((p) => p.metadata?.name === bound.name)) {
+      throw new Refusal(
+        `the token is bound to pod ${namespace}/${bound.name ?? ''}, which is not on node "${nodeId}"`,
+      );
+    }
+    const token = await this.core.createNamespacedServiceAccountToken({
+      name,
+      namespace,
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        metadata: { name, namespace },
+        spec: { audiences: request.spec?.audiences ?? [], ...request.spec },
+      },
+    });
+    return { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', ...token };
   }
 
   /**
