@@ -9,10 +9,12 @@ import { startApiServer, type Fixture } from './support/apiserver-fixture.ts';
 
 let f: Fixture;
 let uc: UpstreamController;
+let api: CoreV1Api;
 before(async () => {
   f = await startApiServer();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(f.kubeconfig);
+  api = kubeConfig.makeApiClient(CoreV1Api);
   uc = new UpstreamController({
     kubeConfig,
     clock: new SystemClock(),
@@ -237,9 +239,6 @@ test('garbage content, unknown types and malformed resources are refused without
 });
 
 test('podpatch updates the status of a pod bound to the node, checked by node and uid; events are recorded', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(f.kubeconfig);
-  const api = kc.makeApiClient(CoreV1Api);
   const pod = await api.createNamespacedPod({
     namespace: 'default',
     body: {
@@ -309,9 +308,6 @@ test('podpatch updates the status of a pod bound to the node, checked by node an
 });
 
 test('configmap and secret queries answer what a pod of the node references, and nothing else', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(f.kubeconfig);
-  const api = kc.makeApiClient(CoreV1Api);
   await api.createNamespacedConfigMap({
     namespace: 'default',
     body: { metadata: { name: 'app-cfg' }, data: { a: '1' } },
@@ -367,9 +363,6 @@ test('configmap and secret queries answer what a pod of the node references, and
 });
 
 test('pod delete from the edge removes a pod of that node, with the uid as precondition', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(f.kubeconfig);
-  const api = kc.makeApiClient(CoreV1Api);
   const pod = await api.createNamespacedPod({
     namespace: 'default',
     body: {

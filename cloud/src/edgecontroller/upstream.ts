@@ -275,10 +275,7 @@ export class UpstreamController {
     message: Message,
   ): Promise<V1Pod> {
     const patch = patchContent(message) as { metadata?: { uid?: unknown }; status?: unknown };
-    const pod = await this.core.readNamespacedPod({ name, namespace });
-    if (pod.spec?.nodeName !== nodeId) {
-      throw new Refusal(`pod ${namespace}/${name} is not bound to node "${nodeId}"`);
-    }
+    const pod = await this.podOfNode(nodeId, namespace, name);
     const uid = patch.metadata?.uid;
     if (typeof uid === 'string' && uid !== pod.metadata?.uid) {
       throw new Refusal(
@@ -291,13 +288,25 @@ export class UpstreamController {
     );
   }
 
-  /** `pod` delete from the edge: a pod of this node, with the uid precondition when one is given. */
-  private async deletePod(nodeId: string, namespace: string, name: string, message: Message): Promise<V1Pod> {
-    const uid = typeof message.content === 'string' && message.content !== '' ? message.content : undefined;
+  /** The pod, if it is bound to `nodeId`; else a refusal (a node acts only for its own pods). */
+  private async podOfNode(nodeId: string, namespace: string, name: string): Promise<V1Pod> {
     const pod = await this.core.readNamespacedPod({ name, namespace });
     if (pod.spec?.nodeName !== nodeId) {
       throw new Refusal(`pod ${namespace}/${name} is not bound to node "${nodeId}"`);
     }
+    return pod;
+  }
+
+  /** The pods of `namespace` bound to `nodeId`. */
+  private async podsOfNode(nodeId: string, namespace: string): Promise<V1Pod[]> {
+    const list = await this.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${nodeId}` });
+    return list.items;
+  }
+
+  /** `pod` delete from the edge: a pod of this node, with the uid precondition when one is given. */
+  private async deletePod(nodeId: string, namespace: string, name: string, message: Message): Promise<V1Pod> {
+    const uid = typeof message.content === 'string' && message.content !== '' ? message.content : undefined;
+    const pod = await this.podOfNode(nodeId, namespace, name);
     await this.core.deleteNamespacedPod({
       name,
       namespace,
@@ -315,12 +324,12 @@ export class UpstreamController {
     message: Message,
   ): Promise<unknown> {
     const request = objectContent<AuthenticationV1TokenRequest>(message, 'a TokenRequest');
-    const pods = await this.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${nodeId}` });
-    if (!pods.items.some((pod) => (pod.spec?.serviceAccountName || 'default') === name)) {
+    const pods = await this.podsOfNode(nodeId, namespace);
+    if (!pods.some((pod) => (pod.spec?.serviceAccountName || 'default') === name)) {
       throw new Refusal(`no pod of node "${nodeId}" runs as service account ${namespace}/${name}`);
     }
     const bound = request.spec?.boundObjectRef;
-    if (bound?.kind === 'Pod' && !pods.items.some((p) => p.metadata?.name === bound.name)) {
+    if (bound?.kind === 'Pod' && !pods.some((p) => p.metadata?.name === bound.name)) {
       throw new Refusal(
         `the token is bound to pod ${namespace}/${bound.name ?? ''}, which is not on node "${nodeId}"`,
       );
@@ -348,8 +357,8 @@ export class UpstreamController {
     namespace: string,
     name: string,
   ): Promise<unknown> {
-    const pods = await this.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${nodeId}` });
-    if (!pods.items.some((pod) => podReferences(pod)[kind].includes(name))) {
+    const pods = await this.podsOfNode(nodeId, namespace);
+    if (!pods.some((pod) => podReferences(pod)[kind].includes(name))) {
       throw new Refusal(
         `no pod of node "${nodeId}" references ${kind === 'secrets' ? 'secret' : 'configmap'} ${namespace}/${name}`,
       );
@@ -379,13 +388,7 @@ export class UpstreamController {
       if (about.name !== nodeId)
         throw new Refusal(`node "${nodeId}" may not report events about node "${about.name}"`);
     } else if (about?.kind === 'Pod' && about.name) {
-      const pod = await this.core.readNamespacedPod({
-        name: about.name,
-        namespace: about.namespace ?? namespace,
-      });
-      if (pod.spec?.nodeName !== nodeId) {
-        throw new Refusal(`node "${nodeId}" may not report events about pod ${namespace}/${about.name}`);
-      }
+      await this.podOfNode(nodeId, about.namespace ?? namespace, about.name);
     } else {
       throw new Refusal('an edge event must be about a Pod or the Node');
     }
