@@ -5,6 +5,7 @@
 // status converges when the cloud is back. Timers are shortened (grace 3 s, status every 500 ms).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,10 +86,9 @@ before(async () => {
   kubeconfig = join(dir, 'cloud', 'kubeconfig');
 });
 
-after(async () => {
+after(() => {
   for (const r of running) r.child.kill('SIGKILL');
   // The pod's processes belong to no edgecore once it is killed: end them by their marker.
-  const { spawnSync } = await import('node:child_process');
   spawnSync('pkill', ['-f', dir]);
   rmSync(dir, { recursive: true, force: true });
 });
