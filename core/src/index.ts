@@ -7,3 +7,4 @@ export * from './message/index.ts';
 export * from './bus/index.ts';
 export * from './names.ts';
 export * from './concurrency-limit.ts';
+export * from './device/index.ts';
