@@ -6,7 +6,9 @@
  * (`edgecontroller/upstream.ts`, kubeedge-protocol.md §4.2); downstream pods, their configmaps and
  * secrets and the node, with ACKs, ObjectSyncs and resync on reconnect
  * (`edgecontroller/downstream.ts`, §3–4.1); and the node lifecycle that marks silent edge nodes
- * Unknown after the grace period (`edgecontroller/node-lifecycle.ts`).
+ * Unknown after the grace period (`edgecontroller/node-lifecycle.ts`); and DeviceController:
+ * Devices and DeviceModels down with the pods' reliable delivery, membership and desired values
+ * down, twin reports and device states up into DeviceStatus (`devicecontroller/`, §7.4).
  * Constructor does no I/O; start in dependency order, stop in reverse (CONVENTIONS.md "Lifecycle").
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -29,6 +31,7 @@ import {
 import { DownstreamController } from './edgecontroller/downstream.ts';
 import { NodeLifecycleController } from './edgecontroller/node-lifecycle.ts';
 import { UpstreamController } from './edgecontroller/upstream.ts';
+import { DeviceController } from './devicecontroller/devicecontroller.ts';
 import { PooledKubeConfig } from './kube-connection-pool.ts';
 
 /** Upstream resource types EdgeController's upstream half carries out (§4.2). */
@@ -79,6 +82,7 @@ export class CloudCore {
   private readonly certServer: CertServer;
   private readonly hub: HubServer;
   private readonly upstream: UpstreamController;
+  private readonly devices: DeviceController;
   private readonly lifecycle: NodeLifecycleController;
   private readonly downstream: DownstreamController;
   /** Upstream messages carried out at once; the rest wait their turn, and `stop()` waits for all. */
@@ -120,6 +124,12 @@ export class CloudCore {
       logger: logger.child('edgecontroller'),
       ...(options.advertiseAddresses[0] ? { cloudcoreAddress: options.advertiseAddresses[0] } : {}),
     });
+    this.devices = new DeviceController({
+      kubeConfig,
+      clock,
+      logger: logger.child('devicecontroller'),
+      session: (nodeId) => this.hub.session(nodeId),
+    });
     const grace = options.nodeGracePeriodMs;
     this.lifecycle = new NodeLifecycleController({
       kubeConfig,
@@ -156,6 +166,10 @@ export class CloudCore {
 
   /** Routes one upstream message by its resource type (cloudhub's dispatcher, §4.2). */
   private route(session: NodeSession, message: Message): void {
+    if (DeviceController.handles(message)) {
+      void this.upstreamLimit.run(() => this.devices.handle(session, message));
+      return;
+    }
     const type = resourceTypeOf(message);
     if (type === undefined || !UPSTREAM_NODE_TYPES.has(type)) {
       this.options.logger.debug('upstream message not routed', {
@@ -183,6 +197,7 @@ export class CloudCore {
     const parts: Array<{ start: () => Promise<void>; stop: () => Promise<void> }> = [
       this.secrets,
       this.downstream,
+      this.devices,
       this.certServer,
       this.hub,
       this.lifecycle,
@@ -208,6 +223,7 @@ export class CloudCore {
     await this.lifecycle.stop();
     await this.hub.stop();
     await this.upstreamLimit.idle();
+    await this.devices.stop();
     await this.downstream.stop();
     await this.certServer.stop();
     await this.secrets.stop();

@@ -6,22 +6,14 @@
 // "OK"). ObjectSyncs are checked with real kubectl. Real time: the resend test waits KubeEdge's 5 s.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { KubeConfig } from '@kubernetes/client-node';
-import {
-  SystemClock,
-  createLogger,
-  decodeMessage,
-  encodeMessage,
-  messageBuilder,
-  silentLogger,
-  type Message,
-} from '@edgeproof/core';
+import { SystemClock, createLogger, silentLogger } from '@edgeproof/core';
 import { kubeEdgeCrds } from '@edgeproof/crds';
 import { HubServer } from '../src/cloudhub/hub-server.ts';
 import { DownstreamController } from '../src/edgecontroller/downstream.ts';
-import { issueCertificate, type CertificateAuthority } from '../src/pki/pki.ts';
+import type { CertificateAuthority } from '../src/pki/pki.ts';
 import { testHubCredentials } from './support/hub-credentials.ts';
+import { FakeEdge } from './support/fake-edge.ts';
 import { startApiServer, type Fixture } from './support/apiserver-fixture.ts';
 
 const logger = process.env.EDGEPROOF_TEST_LOG ? createLogger('test', { level: 'debug' }) : silentLogger();
@@ -29,7 +21,6 @@ const HOST = '127.0.0.1';
 const NODE = 'edge-1';
 // TLS checks certificate dates on real time, so everything here runs on the system clock.
 const clock = new SystemClock();
-const build = messageBuilder({ clock });
 
 let f: Fixture;
 let ca: CertificateAuthority;
@@ -124,75 +115,14 @@ async function eventually(
   }
 }
 
-type Received = { at: number; message: Message };
-
-/** A fake edgecore: records what it receives and ACKs it like MetaManager, unless told not to. */
-class FakeEdge {
-  readonly node: string;
-  readonly received: Received[] = [];
-  /** Return false to withhold the ACK of a message. */
-  ackIf: (m: Message) => boolean = () => true;
-  private ws: WebSocket | undefined;
-
-  constructor(node = NODE) {
-    this.node = node;
-  }
-
-  async connect(): Promise<void> {
-    const cert = await issueCertificate({
-      ca,
-      commonName: `system:node:${this.node}`,
-      organization: 'system:nodes',
-      usages: ['client'],
-      validityDays: 1,
-      clock,
-    });
-    const ws = new WebSocket(
-      `wss://${HOST}:${hub.port()}/e632aba927ea4ac2b575ec1603d56f10/${this.node}/events`,
-      {
-        ca: ca.certPem,
-        cert: cert.certPem,
-        key: cert.keyPem ?? '',
-        headers: { node_id: this.node, project_id: 'e632aba927ea4ac2b575ec1603d56f10', ConnectionUse: 'msg' },
-      },
-    );
-    ws.on('message', (data) => {
-      const message = decodeMessage(data as Buffer);
-      this.received.push({ at: Date.now(), message });
-      const storable = ['insert', 'update', 'delete'].includes(message.route.operation ?? '');
-      if (storable && this.ackIf(message)) ws.send(encodeMessage(build.newResponse(message, 'OK')));
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    this.ws = ws;
-  }
-
-  /** Closes the connection and resolves once the hub has let the session go. */
-  async disconnect(): Promise<void> {
-    const ws = this.ws;
-    if (ws === undefined) return;
-    this.ws = undefined;
-    const closed = new Promise((r) => ws.once('close', r));
-    ws.close();
-    await closed;
-    await eventually('the hub to drop the session', () => hub.session(this.node) === undefined);
-  }
-
-  close(): void {
-    this.ws?.terminate();
-  }
-
-  /** Messages received since `from` (an index into `received`) with this operation and resource. */
-  find(from: number, operation: string, resource: string): Received[] {
-    return this.received
-      .slice(from)
-      .filter((r) => r.message.route.operation === operation && r.message.route.resource === resource);
-  }
-}
-
 let edge: FakeEdge | undefined;
+
+function newEdge(node: string): FakeEdge {
+  return new FakeEdge(
+    { ca, host: HOST, port: () => hub.port(), clock, hasSession: (n) => hub.session(n) !== undefined },
+    node,
+  );
+}
 
 const container = (extra: object = {}) => ({ name: 'app', image: 'nginx', ...extra });
 
@@ -259,7 +189,7 @@ test('a bound pod arrives as insert with its configmap and secret (secret as upd
     spec: { nodeName: 'edge-2', containers: [container()] },
   });
 
-  edge = new FakeEdge();
+  edge = newEdge(NODE);
   await edge.connect();
   const e = edge;
   const expected: Array<[string, string]> = [
@@ -326,7 +256,7 @@ test('a bound pod arrives as insert with its configmap and secret (secret as upd
 });
 
 test('a node that connects before it registers keeps its session and gets its objects once its Node exists', async () => {
-  const early = new FakeEdge('edge-2');
+  const early = newEdge('edge-2');
   await early.connect();
   try {
     await new Promise((r) => setTimeout(r, 500));

@@ -13,6 +13,10 @@
  *   an `update`, so the edge stops it; once it is gone it is a `delete`.
  * - The content is the whole object with `apiVersion` and `kind` (controllers call `SetMetaType`),
  *   the header carries its resourceVersion.
+ * - Devices whose `spec.nodeName` is the node, and the DeviceModels they reference (same
+ *   namespace), as `<ns>/device/<n>` and `<ns>/devicemodel/<n>` in group `resource`, ACKed and
+ *   ObjectSync'd like the rest (§7.4; devicecontroller `downstream.go` sendDeviceMsg /
+ *   sendDeviceModelMsg, `insert` then `update`).
  *
  * Deliberate difference: init and ephemeral containers' references count too (KubeEdge looks at
  * `spec.containers` only, so a pod whose init container reads a ConfigMap cannot start at the edge).
@@ -27,21 +31,34 @@ import type {
   V1Secret,
 } from '@kubernetes/client-node';
 import { NULL_NAMESPACE, buildCloudResource, type KubeObject } from '@edgeproof/core';
+import { DEVICES_API_VERSION, type DeviceModelSpec, type DeviceSpec } from '@edgeproof/crds';
 import type { ObjectSyncRecord, SyncTarget } from '../synccontroller/index.ts';
 
-/** The kinds EdgeController sends down. */
-export type DownstreamKind = 'Pod' | 'ConfigMap' | 'Secret' | 'Node';
+/** The kinds EdgeController (and, for devices, DeviceController) sends down. */
+export type DownstreamKind = 'Pod' | 'ConfigMap' | 'Secret' | 'Node' | 'Device' | 'DeviceModel';
 
-/** The resource type each kind has on the wire (§1.2). */
+/** The resource type each kind has on the wire (§1.2, §7.4). */
 export const DOWNSTREAM_RESOURCE_TYPES: Readonly<Record<DownstreamKind, string>> = {
   Pod: 'pod',
   ConfigMap: 'configmap',
   Secret: 'secret',
   Node: 'node',
+  Device: 'device',
+  DeviceModel: 'devicemodel',
 };
 
-/** Every kind here is in the core group. */
+/** A Device as client-node's informer holds it (crds' `Device` has string timestamps). */
+export type DeviceObject = KubernetesObject & { spec?: DeviceSpec };
+/** A DeviceModel as client-node's informer holds it. */
+export type DeviceModelObject = KubernetesObject & { spec?: DeviceModelSpec };
+
+/** The core group's version, which every kind but the devices is in. */
 export const DOWNSTREAM_API_VERSION = 'v1';
+
+/** The apiVersion `kind` is sent with. */
+export function downstreamApiVersion(kind: DownstreamKind): string {
+  return kind === 'Device' || kind === 'DeviceModel' ? DEVICES_API_VERSION : DOWNSTREAM_API_VERSION;
+}
 
 /** The ConfigMaps and Secrets (names, in the pod's namespace) a pod needs at the edge. */
 export interface PodReferences {
@@ -65,6 +82,9 @@ export interface NodeState {
   pods: Iterable<V1Pod>;
   configMap: (namespace: string, name: string) => V1ConfigMap | undefined;
   secret: (namespace: string, name: string) => V1Secret | undefined;
+  /** Devices bound to the node (others are ignored). */
+  devices?: Iterable<DeviceObject>;
+  deviceModel?: (namespace: string, name: string) => DeviceModelObject | undefined;
 }
 
 /** What `pod` references (see the module comment), each name once, sorted. */
@@ -135,7 +155,38 @@ export function desiredObjects(state: NodeState): DesiredObject[] {
     }
   }
   const node = describe('Node', state.node);
-  return [...configMaps.values(), ...secrets.values(), ...(node ? [node] : []), ...pods];
+  const { models, devices } = desiredDevices(nodeName, state);
+  return [
+    ...configMaps.values(),
+    ...secrets.values(),
+    ...(node ? [node] : []),
+    ...pods,
+    ...models,
+    ...devices,
+  ];
+}
+
+/** The node's Devices and the DeviceModels they use, models first so the edge has one before its devices. */
+function desiredDevices(
+  nodeName: string,
+  state: NodeState,
+): { models: DesiredObject[]; devices: DesiredObject[] } {
+  const models = new Map<string, DesiredObject>();
+  const devices: DesiredObject[] = [];
+  for (const device of state.devices ?? []) {
+    if (device.spec?.nodeName !== nodeName) continue;
+    const d = describe('Device', device);
+    if (d === undefined) continue;
+    devices.push(d);
+    const namespace = device.metadata?.namespace ?? '';
+    const modelName = device.spec?.deviceModelRef?.name;
+    const key = `${namespace}/${modelName}`;
+    if (!modelName || models.has(key)) continue;
+    const model = state.deviceModel?.(namespace, modelName);
+    const m = model && describe('DeviceModel', model);
+    if (m) models.set(key, m);
+  }
+  return { models: [...models.values()], devices };
 }
 
 /** The operation that carries `kind` to the edge (§4.1): see the module comment. */
@@ -151,6 +202,8 @@ export function downstreamOperation(
     case 'Pod':
       return firstTime && !deleting ? 'insert' : 'update';
     case 'ConfigMap':
+    case 'Device':
+    case 'DeviceModel':
       return firstTime ? 'insert' : 'update';
   }
 }
@@ -177,7 +230,7 @@ export function downstreamResource(
 /** The message content for `desired`: the object as wire JSON with `apiVersion` and `kind`. */
 export function wireObject(desired: DesiredObject): KubeObject {
   const plain = toWireJson(desired.object) as KubeObject;
-  return { ...plain, apiVersion: DOWNSTREAM_API_VERSION, kind: desired.kind };
+  return { ...plain, apiVersion: downstreamApiVersion(desired.kind), kind: desired.kind };
 }
 
 /**

@@ -27,6 +27,7 @@
  */
 import {
   CoreV1Api,
+  CustomObjectsApi,
   type KubeConfig,
   type V1ConfigMap,
   type V1Node,
@@ -45,6 +46,7 @@ import {
   type MessageBuilder,
   type ReconcileResult,
 } from '@edgeproof/core';
+import { DEVICES_GROUP } from '@edgeproof/crds';
 import { apiStatusCode, kubeApiError } from '../cloudhub/kube-errors.ts';
 import { NodeMessagePool } from '../cloudhub/node-message-pool.ts';
 import { KeptInformer } from '../kube-informer.ts';
@@ -59,11 +61,14 @@ import {
   DOWNSTREAM_API_VERSION,
   deletionStub,
   desiredObjects,
+  downstreamApiVersion,
   downstreamOperation,
   downstreamResource,
   isDownstreamKind,
   wireObject,
   type DesiredObject,
+  type DeviceModelObject,
+  type DeviceObject,
 } from './downstream-desired.ts';
 import { PodPlacementIndex, type ReferencedKind } from './downstream-index.ts';
 import { EDGE_NODE_ROLE_LABEL } from './upstream.ts';
@@ -101,6 +106,10 @@ export class DownstreamController {
   private readonly pods: KeptInformer<V1Pod>;
   private readonly configMaps: KeptInformer<V1ConfigMap>;
   private readonly secrets: KeptInformer<V1Secret>;
+  private readonly devices: KeptInformer<DeviceObject>;
+  private readonly deviceModels: KeptInformer<DeviceModelObject>;
+  /** The node each Device was last seen bound to, so a move reconciles the old node too. */
+  private readonly deviceNodes = new Map<string, string>();
   private readonly index = new PodPlacementIndex();
   private readonly queue: WorkQueue;
   private readonly sessions = new Map<string, DownstreamSession>();
@@ -125,7 +134,7 @@ export class DownstreamController {
     this.store = new ObjectSyncStore({ kubeConfig, clock, logger: logger.child('objectsync') });
     this.queue = new WorkQueue({ clock, logger });
     const core = this.core;
-    const informer = <T extends V1Node | V1Pod | V1ConfigMap | V1Secret>(
+    const informer = <T extends V1Node | V1Pod | V1ConfigMap | V1Secret | DeviceObject | DeviceModelObject>(
       what: string,
       path: string,
       list: () => Promise<{ items: T[] }>,
@@ -151,6 +160,23 @@ export class DownstreamController {
       core.listConfigMapForAllNamespaces(),
     );
     this.secrets = informer('secrets', '/api/v1/secrets', () => core.listSecretForAllNamespaces());
+    // Devices and their models (§7.4): the devices.kubeedge.io CRDs must be installed, as
+    // cloudcore requires of KubeEdge's CRDs.
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const listDevices = (plural: string) => async () =>
+      (await custom.listClusterCustomObject({ group: DEVICES_GROUP, version: 'v1beta1', plural })) as {
+        items: never[];
+      };
+    this.devices = informer<DeviceObject>(
+      'devices',
+      `/apis/${DEVICES_GROUP}/v1beta1/devices`,
+      listDevices('devices'),
+    );
+    this.deviceModels = informer<DeviceModelObject>(
+      'devicemodels',
+      `/apis/${DEVICES_GROUP}/v1beta1/devicemodels`,
+      listDevices('devicemodels'),
+    );
 
     const onNode = (n: V1Node): void => {
       const name = n.metadata?.name;
@@ -184,6 +210,29 @@ export class DownstreamController {
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.configMaps.informer.on(verb, this.guard('configmap', referenced('ConfigMap')));
       this.secrets.informer.on(verb, this.guard('secret', referenced('Secret')));
+      this.devices.informer.on(
+        verb,
+        this.guard('device', (d: DeviceObject) => this.deviceChanged(d, verb === 'delete')),
+      );
+      this.deviceModels.informer.on(
+        verb,
+        this.guard('devicemodel', (m: DeviceModelObject) => this.deviceModelChanged(m)),
+      );
+    }
+  }
+
+  private deviceChanged(device: DeviceObject, deleted: boolean): void {
+    const key = `${device.metadata?.namespace}/${device.metadata?.name}`;
+    this.enqueue(this.deviceNodes.get(key));
+    const node = device.spec?.nodeName;
+    if (deleted || !node) this.deviceNodes.delete(key);
+    else this.deviceNodes.set(key, node);
+    this.enqueue(node);
+  }
+
+  private deviceModelChanged(model: DeviceModelObject): void {
+    for (const device of this.devices.informer.list(model.metadata?.namespace)) {
+      if (device.spec?.deviceModelRef?.name === model.metadata?.name) this.enqueue(device.spec?.nodeName);
     }
   }
 
@@ -195,7 +244,14 @@ export class DownstreamController {
   async start(): Promise<void> {
     if (this.abort !== undefined || this.stopped) return;
     await this.store.load();
-    await Promise.all([this.nodes.start(), this.pods.start(), this.configMaps.start(), this.secrets.start()]);
+    await Promise.all([
+      this.nodes.start(),
+      this.pods.start(),
+      this.configMaps.start(),
+      this.secrets.start(),
+      this.devices.start(),
+      this.deviceModels.start(),
+    ]);
     // §3.3: records of nodes deleted while cloudcore was down are removed; the reconcile of a node
     // that is not an edge node in the cache checks and collects them.
     for (const node of this.store.nodeNames()) this.queue.add(node);
@@ -209,7 +265,14 @@ export class DownstreamController {
     this.stopped = true;
     this.abort?.abort();
     await this.running;
-    await Promise.all([this.nodes.stop(), this.pods.stop(), this.configMaps.stop(), this.secrets.stop()]);
+    await Promise.all([
+      this.nodes.stop(),
+      this.pods.stop(),
+      this.configMaps.stop(),
+      this.secrets.stop(),
+      this.devices.stop(),
+      this.deviceModels.stop(),
+    ]);
     for (const pool of this.pools.values()) pool.close();
     this.pools.clear();
     this.sessions.clear();
@@ -223,7 +286,9 @@ export class DownstreamController {
       this.nodes.synced() &&
       this.pods.synced() &&
       this.configMaps.synced() &&
-      this.secrets.synced()
+      this.secrets.synced() &&
+      this.devices.synced() &&
+      this.deviceModels.synced()
     );
   }
 
@@ -340,6 +405,14 @@ export class DownstreamController {
       pods,
       configMap: (namespace, name) => this.configMaps.informer.get(name, namespace),
       secret: (namespace, name) => this.secrets.informer.get(name, namespace),
+      devices: [...this.deviceNodes]
+        .filter(([, node]) => node === nodeName)
+        .map(([key]) => {
+          const [namespace = '', name = ''] = key.split('/');
+          return this.devices.informer.get(name, namespace);
+        })
+        .filter((d): d is DeviceObject => d !== undefined),
+      deviceModel: (namespace, name) => this.deviceModels.informer.get(name, namespace),
     });
     this.desiredUids.set(nodeName, new Set(desired.map((d) => d.uid)));
     const records = this.store.records(nodeName).filter((r) => isDownstreamKind(r.kind));
@@ -463,7 +536,7 @@ function refOf(d: DesiredObject): SyncedObjectRef {
   return {
     uid: d.uid,
     namespace: d.namespace,
-    apiVersion: DOWNSTREAM_API_VERSION,
+    apiVersion: downstreamApiVersion(d.kind),
     kind: d.kind,
     name: d.name,
   };
