@@ -26,6 +26,11 @@ export type CommandSpec = {
   usage: string;
   summary: string;
   flags: Record<string, FlagSpec>;
+  /**
+   * Names for leading positional arguments, in order (`chaos proxy` → `values.subcommand`,
+   * `sim modbus` → `values.protocol`). More positionals than names is an error.
+   */
+  positionals?: string[];
 };
 
 export function parseFlags(
@@ -36,10 +41,19 @@ export function parseFlags(
   for (const [name, flag] of Object.entries(spec.flags)) options[name] = { type: flag.type };
   try {
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
-    if (positionals.length > 0 && !values.help) {
-      throw new InvalidInputError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const names = spec.positionals ?? [];
+    if (positionals.length > names.length && !values.help) {
+      throw new InvalidInputError(`unexpected argument ${JSON.stringify(positionals[names.length])}`);
     }
-    return { values: values as Record<string, string | boolean | undefined>, help: values.help === true };
+    const named: Record<string, string> = {};
+    positionals.forEach((p, i) => {
+      const name = names[i];
+      if (name !== undefined) named[name] = p;
+    });
+    return {
+      values: { ...(values as Record<string, string | boolean | undefined>), ...named },
+      help: values.help === true,
+    };
   } catch (err) {
     if (err instanceof InvalidInputError) throw err;
     throw new InvalidInputError(simplifyParseError((err as Error).message));

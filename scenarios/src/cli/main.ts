@@ -4,6 +4,7 @@ import { helpText, parseFlags, type CommandSpec } from './args.ts';
 import { runUp, upCommand } from './up.ts';
 import { runToken, tokenCommand } from './token.ts';
 import { joinCommand, runJoin } from './join.ts';
+import { chaosCommand, runChaos } from './chaos.ts';
 
 type Command = {
   spec: CommandSpec;
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   up: { spec: upCommand, run: runUp },
   join: { spec: joinCommand, run: runJoin },
   token: { spec: tokenCommand, run: runToken },
+  chaos: { spec: chaosCommand, run: runChaos },
 };
 
 const USAGE = `Usage: edgeproof <command> [flags]
@@ -22,7 +24,7 @@ edgeproof is a KubeEdge-compatible cloud/edge platform and test bench.
 
 Commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.spec.name.padEnd(8)}${c.spec.summary.split('\n')[0]}`)
+  .map((c) => `  ${c.spec.name.padEnd(11)}${c.spec.summary.split('\n')[0]}`)
   .join('\n')}
 
 Run 'edgeproof <command> --help' for a command's flags.`;
