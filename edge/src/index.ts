@@ -8,3 +8,5 @@ export * from './edged/index.ts';
 export { Edged, type EdgedOptions } from './edged/edged.ts';
 export * from './metamanager/upstream-queue.ts';
 export * from './metaserver/index.ts';
+export * from './eventbus/index.ts';
+export * from './devicetwin/index.ts';

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FakeClock, silentLogger, type DeviceTwinUpdate } from '@edgeproof/core';
+import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
+import { ReportOutbox } from './report-outbox.ts';
+import { MemoryCloudLink, sequentialIds, tempDir } from './test-kit.ts';
+
+function setup(t: { after: (fn: () => void) => void }, up = false) {
+  const path = join(tempDir(t, 'report-outbox-'), 'reports.db');
+  const clock = new FakeClock();
+  const cloud = new MemoryCloudLink(up);
+  const open = (): { queue: UpstreamQueue; outbox: ReportOutbox } => {
+    const queue = UpstreamQueue.open(path);
+    t.after(() => queue.close());
+    const outbox = new ReportOutbox({
+      queue,
+      cloud,
+      clock,
+      logger: silentLogger(),
+      newId: sequentialIds('m-'),
+      resendIntervalMs: 60_000,
+    });
+    return { queue, outbox };
+  };
+  return { clock, cloud, open };
+}
+
+const actual = (value: string, ts: number) => ({
+  actual: { value, metadata: { timestamp: ts } },
+  actual_version: { cloud: 0, edge: 1 },
+});
+
+test('reports made offline survive a restart, coalesced per twin, and go as one message per device on reconnect', (t) => {
+  const { clock, cloud, open } = setup(t);
+  const first = open();
+  first.outbox.reportTwins('default', 'thermo', { temp: actual('20', 1) }, 1);
+  first.outbox.reportTwins('default', 'thermo', { temp: actual('21', 2), hum: actual('40', 2) }, 2);
+  first.outbox.reportTwins('default', 'thermo', { temp: actual('22', 3) }, 3);
+  first.outbox.reportState('default', 'thermo', {
+    event_id: 's',
+    timestamp: 3,
+    device: { name: 'thermo', state: 'online' },
+  });
+  assert.equal(cloud.sent.length, 0, 'nothing is sent while disconnected');
+  assert.equal(first.outbox.pending(), 2); // the device's twins, its state
+  first.queue.close();
+
+  const second = open();
+  assert.equal(second.outbox.pending(), 2);
+  cloud.up = true;
+  clock.advance(10);
+  second.outbox.cloudConnectionChanged(true);
+  const twins = cloud.withResource('/twin/edge_updated');
+  assert.equal(twins.length, 1);
+  const m = twins[0];
+  assert.deepEqual(m?.route, {
+    source: 'twin',
+    group: 'resource',
+    operation: 'update',
+    resource: 'device/default/thermo/twin/edge_updated',
+  });
+  const content = m?.content as DeviceTwinUpdate;
+  assert.equal(content.twin['temp']?.actual?.value, '22', 'latest value wins');
+  assert.equal(content.twin['hum']?.actual?.value, '40');
+  assert.equal(content.timestamp, 3, 'the newest timestamp is kept');
+  const states = cloud.withResource('/state/update');
+  assert.equal(states.length, 1);
+  assert.equal(states[0]?.route.resource, 'device/default/thermo/state/update');
+});
+
+test('an ACK removes what the message carried; un-ACKed reports are resent after the interval, not before', (t) => {
+  const { clock, cloud, open } = setup(t, true);
+  const { outbox } = open();
+  outbox.reportTwins('default', 'a', { x: actual('1', 1) }, 1);
+  outbox.reportTwins('default', 'b', { y: actual('2', 1) }, 1);
+  assert.equal(cloud.sent.length, 2);
+  const [toA, toB] = cloud.sent;
+  assert.ok(toA && toB);
+  assert.equal(outbox.handleAck(toA.header.msg_id), true);
+  assert.equal(outbox.handleAck('unknown'), false);
+  assert.equal(outbox.pending(), 1);
+
+  clock.advance(30_000);
+  outbox.tick();
+  assert.equal(cloud.sent.length, 2, 'not due yet');
+  clock.advance(30_000);
+  outbox.tick();
+  assert.equal(cloud.sent.length, 3, 'resent after 60 s');
+  assert.equal(cloud.sent[2]?.route.resource, 'device/default/b/twin/edge_updated');
+  // A late ACK of the first send still counts.
+  assert.equal(outbox.handleAck(toB.header.msg_id), true);
+  assert.equal(outbox.pending(), 0);
+  clock.advance(120_000);
+  outbox.tick();
+  assert.equal(cloud.sent.length, 3);
+});
+
+test('an ACK of an older send does not drop a newer value queued meanwhile', (t) => {
+  const { cloud, open } = setup(t, true);
+  const { outbox } = open();
+  outbox.reportTwins('default', 'a', { x: actual('1', 1) }, 1);
+  outbox.reportTwins('default', 'a', { x: actual('2', 2) }, 2);
+  assert.equal(cloud.sent.length, 2, 'the newer value goes at once');
+  assert.equal(outbox.handleAck(cloud.sent[0]?.header.msg_id ?? ''), true);
+  assert.equal(outbox.pending(), 1);
+  assert.equal(outbox.handleAck(cloud.sent[1]?.header.msg_id ?? ''), true);
+  assert.equal(outbox.pending(), 0);
+});
+
+test('a reconnect resends everything un-ACKed at once; a refused send is kept', (t) => {
+  const { cloud, open } = setup(t, true);
+  const { outbox } = open();
+  cloud.refuse = true;
+  outbox.reportTwins('default', 'a', { x: actual('1', 1) }, 1);
+  assert.equal(cloud.sent.length, 0);
+  cloud.refuse = false;
+  outbox.cloudConnectionChanged(false);
+  outbox.cloudConnectionChanged(true);
+  assert.equal(cloud.sent.length, 1);
+  outbox.cloudConnectionChanged(true);
+  assert.equal(cloud.sent.length, 2, 'after a reconnect the reply to the first may never come');
+  outbox.forgetDevice('default', 'a');
+  assert.equal(outbox.pending(), 0);
+});
