@@ -132,6 +132,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, certValidi
       nodeIP: '10.0.0.7',
       edgeHub: { backoff: { baseMs: 20, capMs: 100, floorMs: 5 } },
       metaServer: { port: 0 },
+      devices: { broker: { mode: 'internal', port: 0 } },
       ...extra,
     });
     cores.push(core);

@@ -64,6 +64,7 @@ const cores = names.map(
       // A fleet is for the cloud side: no pods to run and no local API for each node.
       runtime: 'hollow',
       metaServer: false,
+      devices: false,
     }),
 );
 // Certificates and SQLite stores first (local work, not what is measured); then every node dials

@@ -65,6 +65,7 @@ function makeEdge(i: number): EdgeCore {
     clock,
     logger,
     metaServer: { port: 0 },
+    devices: false,
   });
 }
 const edges = Array.from({ length: NODES }, (_, i) => makeEdge(i + 1));

@@ -63,6 +63,8 @@ function joinArgs(name: string, extra: string[]): string[] {
     '500ms',
     '--metaserver-port',
     '0',
+    '--mqtt-port',
+    '0',
     ...extra,
   ];
 }

@@ -50,6 +50,8 @@ function joinArgs(extra: string[] = []): string[] {
     '500ms',
     '--metaserver-port',
     '0',
+    '--mqtt-port',
+    '0',
     ...extra,
   ];
 }

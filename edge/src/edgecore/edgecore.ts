@@ -30,6 +30,10 @@
  * - MetaServer (`metaserver/`) serves what the node holds as a read-only Kubernetes API on
  *   127.0.0.1:10550 (§5.3; on by default here, loopback only), online or offline, and
  *   `<dataDir>/kubeconfig` points kubectl at it.
+ * - Devices (§7): EventBus runs an MQTT broker (embedded aedes on 127.0.0.1:1884 by default, or
+ *   an external one) and DeviceTwin keeps the twins; downstream `twin` messages (membership,
+ *   `twin/cloud_updated`, `membership/detail` answers and report ACKs) go to DeviceTwin, which
+ *   sends its reports through the cloud link and keeps them in SQLite until ACKed.
  * - Replies to our requests (§4.2: operation `response`, content `{"Object","Err"}`) resolve the
  *   pending request; an `Err` is logged.
  *
@@ -62,6 +66,8 @@ import type { PodStatus } from '../edged/pod-types.ts';
 import { MetaStore } from '../metamanager/store.ts';
 import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 import { MetaServer } from '../metaserver/index.ts';
+import { createDeviceServices, type DeviceServices } from '../devicetwin/device-services.ts';
+import type { BrokerConfig } from '../eventbus/eventbus.ts';
 
 /** edged's node status update frequency (§6). */
 export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
@@ -103,6 +109,11 @@ export interface EdgeCoreOptions {
    * one process); `false` turns it off.
    */
   metaServer?: { host?: string; port?: number } | false;
+  /**
+   * The device side (EventBus + DeviceTwin, §7): the MQTT broker to run or use; default the
+   * embedded broker on 127.0.0.1:1884 (§7.1 mqttMode 0). `false` turns devices off (hollow fleets).
+   */
+  devices?: { broker?: BrokerConfig } | false;
   /** The pod runtime (`--runtime`); default `process`. */
   runtime?: RuntimeKind;
   /** Extra node labels, added to the edge labels. */
@@ -162,6 +173,7 @@ export class EdgeCore {
   private uploads: UpstreamQueue | undefined;
   private edged: Edged | undefined;
   private metaServer: MetaServer | undefined;
+  private devices: DeviceServices | undefined;
   /**
    * Queue key → seq of the upload on its way. One per key at a time: two statuses of a pod in
    * flight together could be applied out of order by the cloud, the older last.
@@ -229,6 +241,16 @@ export class EdgeCore {
     return `http://${host}:${m.port()}`;
   }
 
+  /** The MQTT broker devices and mappers use (`mqtt://host:port`), once started; undefined when devices are off. */
+  brokerUrl(): string | undefined {
+    return this.devices?.eventBus.brokerUrl();
+  }
+
+  /** The device side, for queries (MetaServer, tests); undefined when devices are off. */
+  deviceServices(): DeviceServices | undefined {
+    return this.devices;
+  }
+
   /** Requests sent and not yet answered (dropped after `REQUEST_TIMEOUT_MS`). */
   pendingRequests(): number {
     return this.pending.size;
@@ -250,6 +272,8 @@ export class EdgeCore {
       writeEdgeKubeconfig(join(this.opts.dataDir, 'kubeconfig'), this.metaServerUrl() ?? '', this.nodeName);
     }
     await this.edged?.start();
+    if (this.stopped) return;
+    await this.devices?.start();
     if (this.stopped) return;
     this.hub.start();
     const o = this.opts;
@@ -312,6 +336,23 @@ export class EdgeCore {
         ...(o.metaServer?.port !== undefined ? { port: o.metaServer.port } : {}),
       });
     }
+    if (o.devices !== false) {
+      this.devices = createDeviceServices({
+        nodeName: o.nodeName,
+        dataDir: o.dataDir,
+        broker: o.devices?.broker ?? { mode: 'internal' },
+        cloud: {
+          send: (m) => {
+            if (this.hub === undefined) throw new InvalidInputError('edgecore has no cloud link yet');
+            this.hub.send(m);
+          },
+          connected: () => this.connected(),
+        },
+        clock: o.clock,
+        logger: this.log.child('devices'),
+        ...(o.newId ? { newId: o.newId } : {}),
+      });
+    }
     this.edged = new Edged({
       nodeName: o.nodeName,
       ...(o.nodeIP !== undefined ? { nodeIP: o.nodeIP } : {}),
@@ -347,6 +388,7 @@ export class EdgeCore {
     this.rotationTimer = undefined;
     await this.rotating;
     await this.hub?.stop();
+    await this.devices?.stop();
     await this.edged?.stop();
     await this.metaServer?.stop();
     this.uploads?.close();
@@ -366,6 +408,7 @@ export class EdgeCore {
   }
 
   private handleConnectionChange(up: boolean): void {
+    this.devices?.cloudConnectionChanged(up && !this.stopped);
     this.statusTimer?.cancel();
     this.statusTimer = undefined;
     // Replies to what was in flight may never come; send it again after the reconnect.
@@ -456,6 +499,8 @@ export class EdgeCore {
   }
 
   private onMessage(m: Message): void {
+    // Twin traffic first: its ACKs and membership/detail answers carry parent_msg_id too (§7.4).
+    if (m.route.group === 'twin' && this.devices?.handleCloudMessage(m)) return;
     const parent = m.header.parent_msg_id;
     if (parent !== undefined && parent !== '') {
       this.onReply(parent, m);

@@ -4,7 +4,7 @@
  * and say what is expected.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseRuntimeKind, type RuntimeKind } from '@edgeproof/edge';
+import { parseRuntimeKind, type BrokerConfig, type RuntimeKind } from '@edgeproof/edge';
 import {
   errorMessage,
   InvalidInputError,
@@ -253,4 +253,44 @@ export function runtimeFlag(raw: string | boolean | undefined): RuntimeKind {
   } catch (err) {
     throw new InvalidInputError(`--runtime: ${errorMessage(err)}`);
   }
+}
+
+/** `--mqtt-port`: the embedded broker's port (kubeedge-protocol.md §7.1: mqttMode 0 on 1884). */
+export const MQTT_PORT_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'P',
+  description: 'port of the embedded MQTT broker for devices and mappers, on 127.0.0.1 (0 = any free port)',
+  default: '1884',
+};
+
+/** `--mqtt-broker`: use an external broker instead (KubeEdge's mqttMode 2). */
+export const MQTT_BROKER_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'URL',
+  description: 'use this MQTT broker (e.g. mqtt://127.0.0.1:1883, a mosquitto) instead of the embedded one',
+};
+
+/** The broker from `--mqtt-broker` / `--mqtt-port`; the two together are an error. */
+export function brokerFlags(values: Record<string, string | boolean | undefined>): BrokerConfig {
+  const url = values['mqtt-broker'];
+  if (typeof url === 'string' && url !== '') {
+    if (values['mqtt-port'] !== undefined)
+      throw new InvalidInputError(
+        '--mqtt-broker and --mqtt-port exclude each other: an external broker has its own port',
+      );
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InvalidInputError(
+        `--mqtt-broker ${JSON.stringify(url)} is not a URL; use e.g. mqtt://127.0.0.1:1883`,
+      );
+    }
+    if (!['mqtt:', 'tcp:', 'mqtts:', 'ws:', 'wss:'].includes(parsed.protocol))
+      throw new InvalidInputError(
+        `--mqtt-broker ${JSON.stringify(url)}: the scheme must be mqtt://, mqtts://, tcp://, ws:// or wss://`,
+      );
+    return { mode: 'external', url: parsed.protocol === 'tcp:' ? url.replace(/^tcp:/, 'mqtt:') : url };
+  }
+  return { mode: 'internal', port: integerFlag('mqtt-port', values['mqtt-port'], 1884, 0, 65535) };
 }

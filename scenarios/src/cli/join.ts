@@ -19,6 +19,9 @@ import {
   statusFrequencyMs,
   integerFlag,
   labelsFlag,
+  brokerFlags,
+  MQTT_BROKER_FLAG,
+  MQTT_PORT_FLAG,
   runtimeFlag,
   nodeNameFlag,
   parseLogLevel,
@@ -29,7 +32,7 @@ import {
 export const joinCommand: CommandSpec = {
   name: 'join',
   usage:
-    'edgeproof join --cloudcore-ipport HOST:PORT --token TOKEN [--edgenode-name NAME] [--certport 10002] [--data-dir DIR] [--runtime process|hollow|cri]',
+    'edgeproof join --cloudcore-ipport HOST:PORT --token TOKEN [--edgenode-name NAME] [--certport 10002] [--data-dir DIR] [--runtime process|hollow|cri] [--mqtt-port 1884 | --mqtt-broker URL]',
   summary:
     'Join this machine to a cloudcore as an edge node and run edgecore in the foreground until Ctrl-C.\n' +
     "The token (from 'edgeproof token' on the cloud) is needed only the first time; later starts reuse the stored certificate.",
@@ -76,6 +79,8 @@ export const joinCommand: CommandSpec = {
         "port of MetaServer, the node's local read-only Kubernetes API on 127.0.0.1 (0 = any free port)",
       default: '10550',
     },
+    'mqtt-port': MQTT_PORT_FLAG,
+    'mqtt-broker': MQTT_BROKER_FLAG,
     'log-level': LOG_LEVEL_FLAG,
   },
 };
@@ -114,6 +119,7 @@ export async function runJoin(
   const labels = labelsFlag('labels', values.labels);
   const runtime = runtimeFlag(values.runtime);
   const metaServerPort = integerFlag('metaserver-port', values['metaserver-port'], 10550, 0, 65535);
+  const broker = brokerFlags(values);
   const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
@@ -134,6 +140,7 @@ export async function runJoin(
       labels,
       runtime,
       metaServer: { port: metaServerPort },
+      devices: { broker },
       onConnectionChange: (up) => {
         if (!up && registeredOnce && !stopping)
           out(`edgeproof join: lost the link to cloudhub at ${cloudHub}; reconnecting`);
@@ -173,6 +180,9 @@ export async function runJoin(
   );
   out(
     `edgeproof join: MetaServer at ${core.metaServerUrl() ?? '(off)'}: kubectl --kubeconfig ${join(dataDir, 'kubeconfig')} get pods -A`,
+  );
+  out(
+    `edgeproof join: devices: MQTT broker at ${core.brokerUrl() ?? '(off)'} ($hw/events/device/<namespace>/<name>/twin/update …)`,
   );
   const running = core;
   await waitForShutdown(

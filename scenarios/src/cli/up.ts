@@ -30,6 +30,8 @@ import {
   integerFlag,
   runtimeFlag,
   parseLogLevel,
+  brokerFlags,
+  MQTT_PORT_FLAG,
   waitForShutdown,
   type CommandSpec,
 } from './args.ts';
@@ -91,6 +93,11 @@ export const upCommand: CommandSpec = {
     },
     'node-status-update-frequency': STATUS_FREQUENCY_FLAG,
     runtime: RUNTIME_FLAG,
+    'mqtt-port': {
+      ...MQTT_PORT_FLAG,
+      description:
+        "port of edge-1's embedded MQTT broker on 127.0.0.1; the other nodes take free ports (0 = any)",
+    },
     'log-level': LOG_LEVEL_FLAG,
   },
 };
@@ -167,6 +174,7 @@ export async function runUp(
     token: cloudcore.token(),
     statusIntervalMs,
     runtime,
+    mqttPort: internalBrokerPort(brokerFlags(values)),
     clock,
     logger,
   });
@@ -192,9 +200,18 @@ export async function runUp(
       `edgeproof: on the edge: kubectl --kubeconfig ${join(dataDir, 'nodes', first, 'kubeconfig')} get pods -A   (the MetaServer of ${first}; each node has its own)`,
     );
   }
+  if (nodes > 0) {
+    out(
+      `edgeproof: MQTT brokers for devices and mappers: ${edges.map((e) => `${e.name} ${e.core.brokerUrl() ?? '(off)'}`).join(', ')}`,
+    );
+  }
   out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get nodes`);
 
   await waitForShutdown(out, stopAll, logger);
+}
+
+function internalBrokerPort(broker: ReturnType<typeof brokerFlags>): number {
+  return broker.mode === 'internal' ? (broker.port ?? 1884) : 1884;
 }
 
 type EdgeNode = { name: string; core: EdgeCore; registered: Promise<void> };
@@ -209,6 +226,8 @@ function makeEdgeNodes(
     token: string;
     statusIntervalMs: number;
     runtime: RuntimeKind;
+    /** edge-1's broker port; the other nodes take free ports (they share this host). */
+    mqttPort: number;
     clock: Clock;
     logger: Logger;
   },
@@ -229,6 +248,7 @@ function makeEdgeNodes(
       // Many nodes share this host: each MetaServer takes a free port; DIR/nodes/<name>/kubeconfig
       // points at it.
       metaServer: { port: 0 },
+      devices: { broker: { mode: 'internal', port: i === 1 ? o.mqttPort : 0 } },
       clock: o.clock,
       logger: o.logger.child(name),
       onRegistered: () => registered(),
