@@ -232,6 +232,12 @@ test('twin reports and state updates land in DeviceStatus, owned by the Device, 
     return s?.status?.state === 'online' ? s : undefined;
   });
   assert.equal(online.status?.twins?.length, 2, 'a state update keeps the twins');
+  // The printer columns edgeproof adds (crds/manifests): live values in `kubectl get`.
+  const table = await f.kubectlOk(['get', 'devicestatuses', '-n', 'default']);
+  assert.match(table, /NAME\s+STATE\s+REPORTED\s+AGE/);
+  assert.match(table, new RegExp(`${DEVICE}\\s+online\\s+temperature=21.5,temperature-enable=0\\s`));
+  const devicesTable = await f.kubectlOk(['get', 'devices', '-n', 'default']);
+  assert.match(devicesTable, new RegExp(`${DEVICE}\\s+${NODE}\\s+modbus-thermometer\\s+modbus`));
 });
 
 test("membership/detail is answered with the node's devices and their desired values", async () => {

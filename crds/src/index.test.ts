@@ -279,6 +279,11 @@ describe('kubeEdgeCrds', () => {
     assert.deepEqual(crds.map((c) => c.metadata.name).sort(), EXPECTED.map((e) => e.name).sort());
   });
 
+  const PRINTER_COLUMNS: Record<string, string[] | undefined> = {
+    'devices.devices.kubeedge.io': ['Node', 'Model', 'Protocol', 'Age'],
+    'devicestatuses.devices.kubeedge.io': ['State', 'Reported', 'Age'],
+  };
+
   for (const e of EXPECTED) {
     it(`gives ${e.name} KubeEdge's group, names, short names, scope and version`, () => {
       const crd = crdNamed(crds, e.name);
@@ -300,10 +305,13 @@ describe('kubeEdgeCrds', () => {
       );
     });
 
-    it(`gives ${e.name} KubeEdge's subresources and no printer columns`, () => {
+    it(`gives ${e.name} KubeEdge's subresources and printer columns only where edgeproof adds them`, () => {
       const version = crd0(crdNamed(crds, e.name));
       assert.deepEqual(version.subresources, e.status ? { status: {} } : undefined);
-      assert.equal(version.additionalPrinterColumns, undefined);
+      // Deliberate difference: Device and DeviceStatus get columns so kubectl shows node and live values.
+      const columns = version.additionalPrinterColumns?.map((c) => c.name);
+      const expected = PRINTER_COLUMNS[e.name];
+      assert.deepEqual(columns, expected);
     });
   }
 

@@ -365,7 +365,11 @@ export class DeviceController {
     let twins = slot.twins;
     for (const report of reports) twins = applyTwinReport(twins, report, properties);
     const status: Record<string, unknown> = {};
-    if (reports.length > 0) status['twins'] = twins;
+    if (reports.length > 0) {
+      status['twins'] = twins;
+      // For the printer column (crds/manifests/devices_v1beta1_devicestatus.yaml).
+      status['extensions'] = { reported: reportedSummary(twins) };
+    }
     if (state) {
       status['state'] = state.state;
       if (state.lastOnlineTime) status['lastOnlineTime'] = state.lastOnlineTime;
@@ -469,6 +473,14 @@ export class DeviceController {
         this.logger.debug('twin ACK not sent', { node: session.nodeId, error: errorMessage(err) }),
       );
   }
+}
+
+/** `name=value,…` of the reported twins, for `kubectl get devicestatuses`. */
+function reportedSummary(twins: readonly Twin[]): string {
+  return twins
+    .filter((t) => t.propertyName && t.reported?.value !== undefined)
+    .map((t) => `${t.propertyName}=${t.reported?.value}`)
+    .join(',');
 }
 
 function keyOf(device: DeviceObject): string {
