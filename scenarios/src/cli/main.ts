@@ -4,6 +4,7 @@ import { helpText, parseFlags, type CommandSpec } from './args.ts';
 import { runUp, upCommand } from './up.ts';
 import { runToken, tokenCommand } from './token.ts';
 import { joinCommand, runJoin } from './join.ts';
+import { runSim, simCommand } from './sim.ts';
 import { chaosCommand, runChaos } from './chaos.ts';
 
 type Command = {
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   up: { spec: upCommand, run: runUp },
   join: { spec: joinCommand, run: runJoin },
   token: { spec: tokenCommand, run: runToken },
+  sim: { spec: simCommand, run: runSim },
   chaos: { spec: chaosCommand, run: runChaos },
 };
 

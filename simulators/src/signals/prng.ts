@@ -1,0 +1,14 @@
+/**
+ * mulberry32, a small seeded PRNG (Tommy Ettinger's public-domain generator): the same seed gives the
+ * same sequence on every run and machine, which a random-walk signal in a test needs.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
