@@ -126,6 +126,8 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
       '0',
       '--mqtt-port',
       '0',
+      '--devices',
+      'none',
     ]);
     const kept = await kubectl(kubeconfig, ['get', 'configmap', 'kept', '-o', 'jsonpath={.data.a}']);
     assert.equal(kept.stdout, 'b');

@@ -20,6 +20,7 @@ import {
 } from '@edgeproof/core';
 import { ApiServer, CloudCore, DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
+import { parseBenchDevices, startBenchDevices } from './bench-devices.ts';
 import { DEFAULT_STATUS_INTERVAL_MS, EdgeCore, type RuntimeKind } from '@edgeproof/edge';
 import {
   LOG_LEVEL_FLAG,
@@ -93,6 +94,13 @@ export const upCommand: CommandSpec = {
     },
     'node-status-update-frequency': STATUS_FREQUENCY_FLAG,
     runtime: RUNTIME_FLAG,
+    devices: {
+      type: 'string',
+      value: 'modbus,opcua|none',
+      description:
+        'simulated devices to run, bound to edge-1: a Modbus device on 127.0.0.1:5020 and an OPC UA device on :4840, with their Device objects',
+      default: 'modbus,opcua',
+    },
     'mqtt-port': {
       ...MQTT_PORT_FLAG,
       description:
@@ -121,6 +129,7 @@ export async function runUp(
     DEFAULT_STATUS_INTERVAL_MS,
   );
   const runtime = runtimeFlag(values.runtime);
+  const deviceKinds = nodes > 0 ? parseBenchDevices(values.devices as string | undefined) : [];
   if (nodes > 0 && statusIntervalMs >= graceMs) {
     throw new InvalidInputError(
       `--node-status-update-frequency (${statusIntervalMs} ms) must be shorter than --node-monitor-grace-period (${graceMs} ms), or every node would turn NotReady between updates`,
@@ -178,17 +187,35 @@ export async function runUp(
     clock,
     logger,
   });
+  let stopDevices = async (): Promise<void> => {};
   const stopAll = async (): Promise<void> => {
+    await stopDevices();
     await Promise.all(edges.map((e) => e.core.stop()));
     await cloudcore.stop();
     await apiserver.stop();
   };
+  let benchDevices: Awaited<ReturnType<typeof startBenchDevices>>['devices'] = [];
   try {
     await startEdgeNodes(edges);
+    const first = edges[0];
+    if (first !== undefined && deviceKinds.length > 0) {
+      const started = await startBenchDevices({
+        kinds: deviceKinds,
+        nodeName: first.name,
+        kubeConfig,
+        dataDir,
+        clock,
+        logger,
+      });
+      stopDevices = started.stop;
+      benchDevices = started.devices;
+    }
   } catch (err) {
     await stopAll();
     throw err;
   }
+  // Signal handlers before "ready": a caller may send SIGINT as soon as it reads that line.
+  const shutdown = waitForShutdown(out, stopAll, logger);
   out(`edgeproof: API server at ${apiserver.url()}, data in ${dataDir}`);
   out(
     `edgeproof: cloudcore: edge nodes connect to port ${cloudcore.hubPort()}, certificates on port ${cloudcore.certPort()}, join token in ${tokenFile}`,
@@ -205,9 +232,13 @@ export async function runUp(
       `edgeproof: MQTT brokers for devices and mappers: ${edges.map((e) => `${e.name} ${e.core.brokerUrl() ?? '(off)'}`).join(', ')}`,
     );
   }
+  if (benchDevices.length > 0) {
+    out(
+      `edgeproof: simulated devices on ${edges[0]?.name}: ${benchDevices.map((d) => `${d.device.metadata.name} (${d.simulator.endpoint()})`).join(', ')}: kubectl --kubeconfig ${kubeconfig} get devices,devicestatuses`,
+    );
+  }
   out(`edgeproof: ready: kubectl --kubeconfig ${kubeconfig} get nodes`);
-
-  await waitForShutdown(out, stopAll, logger);
+  await shutdown;
 }
 
 function internalBrokerPort(broker: ReturnType<typeof brokerFlags>): number {
