@@ -10,3 +10,4 @@ export * from './metamanager/upstream-queue.ts';
 export * from './metaserver/index.ts';
 export * from './eventbus/index.ts';
 export * from './devicetwin/index.ts';
+export * from './mappers/index.ts';
