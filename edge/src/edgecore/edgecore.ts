@@ -68,6 +68,7 @@ import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 import { MetaServer } from '../metaserver/index.ts';
 import { createDeviceServices, type DeviceServices } from '../devicetwin/device-services.ts';
 import type { BrokerConfig } from '../eventbus/eventbus.ts';
+import { DeviceMappers } from './device-mappers.ts';
 
 /** edged's node status update frequency (§6). */
 export const DEFAULT_STATUS_INTERVAL_MS = 10_000;
@@ -111,9 +112,11 @@ export interface EdgeCoreOptions {
   metaServer?: { host?: string; port?: number } | false;
   /**
    * The device side (EventBus + DeviceTwin, §7): the MQTT broker to run or use; default the
-   * embedded broker on 127.0.0.1:1884 (§7.1 mqttMode 0). `false` turns devices off (hollow fleets).
+   * embedded broker on 127.0.0.1:1884 (§7.1 mqttMode 0); `mappers: false` leaves the devices to
+   * mappers of the user's own (default: edgeproof's Modbus and OPC UA mappers run here). `false`
+   * turns devices off (hollow fleets).
    */
-  devices?: { broker?: BrokerConfig } | false;
+  devices?: { broker?: BrokerConfig; mappers?: boolean } | false;
   /** The pod runtime (`--runtime`); default `process`. */
   runtime?: RuntimeKind;
   /** Extra node labels, added to the edge labels. */
@@ -174,6 +177,7 @@ export class EdgeCore {
   private edged: Edged | undefined;
   private metaServer: MetaServer | undefined;
   private devices: DeviceServices | undefined;
+  private mappers: DeviceMappers | undefined;
   /**
    * Queue key → seq of the upload on its way. One per key at a time: two statuses of a pod in
    * flight together could be applied out of order by the cloud, the older last.
@@ -275,6 +279,8 @@ export class EdgeCore {
     if (this.stopped) return;
     await this.devices?.start();
     if (this.stopped) return;
+    await this.mappers?.start();
+    if (this.stopped) return;
     this.hub.start();
     const o = this.opts;
     const every = positive(o.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS, 'rotationCheckMs');
@@ -352,6 +358,16 @@ export class EdgeCore {
         logger: this.log.child('devices'),
         ...(o.newId ? { newId: o.newId } : {}),
       });
+      if (o.devices?.mappers !== false) {
+        this.mappers = new DeviceMappers({
+          store: this.store,
+          mqttUrl: () => this.devices?.eventBus.brokerUrl(),
+          dataDir: o.dataDir,
+          nodeName: o.nodeName,
+          clock: o.clock,
+          logger: this.log.child('mappers'),
+        });
+      }
     }
     this.edged = new Edged({
       nodeName: o.nodeName,
@@ -388,6 +404,7 @@ export class EdgeCore {
     this.rotationTimer = undefined;
     await this.rotating;
     await this.hub?.stop();
+    await this.mappers?.stop();
     await this.devices?.stop();
     await this.edged?.stop();
     await this.metaServer?.stop();
@@ -666,10 +683,12 @@ export class EdgeCore {
           }
         } else {
           store.delete(resource);
+          this.mappers?.changed(ref.resourceType, resource, true);
         }
       } else {
         store.upsert(resource, ref.resourceType, contentAsString(m), m.header.resourceversion);
         if (ref.resourceType === 'pod') this.edged?.podChanged(contentAsJson(m));
+        this.mappers?.changed(ref.resourceType, resource, false);
       }
     } catch (err) {
       // No ACK: cloudhub resends within 5 s (§3.2).
