@@ -275,3 +275,58 @@ test('OPC UA: reported values in DeviceStatus; a patched setpoint is written, re
     async () => (await reported(d.name, 'setpoint')) === '72.5',
   );
 });
+
+test('standalone: `edgeproof mapper` serves a Device of a node joined with --mappers none', async () => {
+  const bench = running[0];
+  assert.ok(bench);
+  const ports = /connect to port (\d+), certificates on port (\d+), join token in (\S+)/.exec(bench.output());
+  assert.ok(ports, bench.output());
+  const board = await start(
+    [
+      'join',
+      '--cloudcore-ipport',
+      `127.0.0.1:${ports[1]}`,
+      '--certport',
+      String(ports[2]),
+      '--token',
+      readFileSync(String(ports[3]), 'utf8').trim(),
+      '--edgenode-name',
+      'board-1',
+      '--data-dir',
+      join(dir, 'board-1'),
+      '--metaserver-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--mappers',
+      'none',
+    ],
+    /ready: node board-1/,
+  );
+  running.push(board);
+  const broker = /MQTT broker at (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(board.output());
+  assert.ok(broker, board.output());
+  const port = await sim('modbus', 'modbus-device-model.yaml', 'modbus-device.yaml');
+  const d = device('modbus-device.yaml', { ip: '127.0.0.1', port: String(port) });
+  const yaml = d.yaml
+    .replace('nodeName: edge-1', 'nodeName: board-1')
+    .replaceAll(d.name, 'modbus-thermometer-03');
+  await apply('modbus-thermometer-03', yaml);
+  const files = join(dir, 'standalone.yaml');
+  writeFileSync(files, `${stringify(example('modbus-device-model.yaml'))}---\n${yaml}`);
+  const mapper = await start([
+    'mapper',
+    '--config',
+    files,
+    '--mqtt-broker',
+    broker[1] ?? '',
+    '--node',
+    'board-1',
+  ]);
+  running.push(mapper);
+  assert.match(mapper.output(), /edgeproof mapper: default\/modbus-thermometer-03 \(modbus\)/);
+  await eventually(
+    'values from the standalone mapper',
+    async () => (await reported('modbus-thermometer-03', 'temperature')) !== undefined,
+  );
+});

@@ -81,6 +81,13 @@ export const joinCommand: CommandSpec = {
     },
     'mqtt-port': MQTT_PORT_FLAG,
     'mqtt-broker': MQTT_BROKER_FLAG,
+    mappers: {
+      type: 'string',
+      value: 'builtin|none',
+      description:
+        "run edgeproof's Modbus and OPC UA mappers for the node's Devices (builtin), or leave them to mappers of your own (none)",
+      default: 'builtin',
+    },
     'log-level': LOG_LEVEL_FLAG,
   },
 };
@@ -120,6 +127,9 @@ export async function runJoin(
   const runtime = runtimeFlag(values.runtime);
   const metaServerPort = integerFlag('metaserver-port', values['metaserver-port'], 10550, 0, 65535);
   const broker = brokerFlags(values);
+  const mappers = String(values.mappers ?? 'builtin');
+  if (mappers !== 'builtin' && mappers !== 'none')
+    throw new InvalidInputError(`--mappers must be builtin or none, not ${JSON.stringify(mappers)}`);
   const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
@@ -140,7 +150,7 @@ export async function runJoin(
       labels,
       runtime,
       metaServer: { port: metaServerPort },
-      devices: { broker },
+      devices: { broker, mappers: mappers === 'builtin' },
       onConnectionChange: (up) => {
         if (!up && registeredOnce && !stopping)
           out(`edgeproof join: lost the link to cloudhub at ${cloudHub}; reconnecting`);

@@ -5,6 +5,7 @@ import { runUp, upCommand } from './up.ts';
 import { runToken, tokenCommand } from './token.ts';
 import { joinCommand, runJoin } from './join.ts';
 import { runSim, simCommand } from './sim.ts';
+import { mapperCommand, runMapper } from './mapper.ts';
 import { chaosCommand, runChaos } from './chaos.ts';
 
 type Command = {
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   join: { spec: joinCommand, run: runJoin },
   token: { spec: tokenCommand, run: runToken },
   sim: { spec: simCommand, run: runSim },
+  mapper: { spec: mapperCommand, run: runMapper },
   chaos: { spec: chaosCommand, run: runChaos },
 };
 
