@@ -94,6 +94,10 @@ test('parseTwinUpdate keeps the typed fields and names what is wrong', () => {
 test('state requests and membership updates are validated', () => {
   assert.equal(parseStateRequest('{"event_id":"","timestamp":1,"state":"online"}', 's').state, 'online');
   assert.throws(() => parseStateRequest('{"state":3}', 's'), /"state" must be a non-empty string/);
+  assert.equal(
+    parseStateRequest('{"state":"unhealthy","reason":"register 7: exception 2"}', 's').reason,
+    'register 7: exception 2',
+  );
   const m = parseMembershipUpdate(
     {
       event_id: 'm',

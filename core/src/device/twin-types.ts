@@ -80,10 +80,10 @@ export const DEVICE_STATES = ['online', 'offline', 'unknown'] as const;
 /** edgeproof's mappers also report `unhealthy` (connected, but reads fail); it is passed through as-is. */
 export type DeviceState = (typeof DEVICE_STATES)[number] | 'unhealthy';
 
-/** Mapper → edge `…/state/update`. */
-export type DeviceStateRequest = BaseMessage & { state: string };
+/** Mapper → edge `…/state/update`; `reason` (edgeproof's) says why a device is offline or unhealthy. */
+export type DeviceStateRequest = BaseMessage & { state: string; reason?: string };
 
 /** Edge → mapper `…/state/update/result` and edge → cloud `device/{ns}/{name}/state/update` (`dttype.BuildDeviceState`). */
 export type DeviceStateUpdate = BaseMessage & {
-  device: { name: string; state: string; last_online?: string };
+  device: { name: string; state: string; last_online?: string; reason?: string };
 };

@@ -131,7 +131,9 @@ export function parseStateRequest(payload: string | Uint8Array, where: string): 
   const state = v['state'];
   if (typeof state !== 'string' || state === '')
     throw new InvalidInputError(`${where}: "state" must be a non-empty string`);
-  return { ...base(v, where), state };
+  const reason =
+    typeof v['reason'] === 'string' && v['reason'] !== '' ? v['reason'].slice(0, 512) : undefined;
+  return { ...base(v, where), state, ...(reason !== undefined ? { reason } : {}) };
 }
 
 function membershipDevice(v: unknown, where: string): MembershipDevice {

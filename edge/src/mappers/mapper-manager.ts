@@ -303,7 +303,9 @@ export class MapperManager {
 
   private publishState(namespace: string, name: string, state: MapperDeviceState): void {
     if (this.phase !== 'running') return;
-    const payload = stateUpdatePayload(state, this.clock.now());
+    const status = this.deviceStatus(namespace, name);
+    const reason = state === 'online' ? undefined : (status?.error ?? status?.lastError);
+    const payload = stateUpdatePayload(state, this.clock.now(), undefined, reason);
     // QoS 1: a state change is rare and matters; the broker link keeps it until delivered.
     this.link?.publish(deviceTopic(namespace, name, 'state/update'), JSON.stringify(payload), { qos: 1 });
   }

@@ -24,6 +24,12 @@ test('twin/update and state/update have the mappers-go shapes', () => {
   );
   assert.deepEqual(stateUpdatePayload('online', 5, 'e2'), { event_id: 'e2', timestamp: 5, state: 'online' });
   assert.match(stateUpdatePayload('offline', 5).event_id, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(stateUpdatePayload('offline', 5, 'e3', 'connect ECONNREFUSED'), {
+    event_id: 'e3',
+    timestamp: 5,
+    state: 'offline',
+    reason: 'connect ECONNREFUSED',
+  });
 });
 
 test("edgecore's wire validation (core parseTwinUpdate / parseStateRequest) accepts what the mapper sends", () => {

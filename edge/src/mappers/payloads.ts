@@ -68,8 +68,10 @@ export function stateUpdatePayload(
   state: MapperDeviceState,
   now: number,
   eventId = newEventId(),
+  reason?: string,
 ): DeviceStateRequest {
-  return { event_id: eventId, timestamp: now, state };
+  // `reason` is edgeproof's: why a device is offline or unhealthy. KubeEdge's edgecore ignores it.
+  return { event_id: eventId, timestamp: now, state, ...(reason ? { reason } : {}) };
 }
 
 /** What is published to a property's pushMethod.mqtt topic. */
