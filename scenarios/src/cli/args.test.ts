@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { durationFlag, labelsFlag, nodeNameFlag } from './args.ts';
+import { durationFlag, labelsFlag, nodeNameFlag, parseFlags, positionalList } from './args.ts';
 
 test('durations are written as Kubernetes configs write them; a bare number is seconds', () => {
   const d = (raw: string | undefined): number => durationFlag('grace', raw, 40_000, 100, 86_400_000);
@@ -33,4 +33,14 @@ test('node names are lower-case RFC 1123 subdomains', () => {
   for (const bad of ['', 'Rpi', 'rpi_4', '-rpi', 'rpi-', 'a'.repeat(254)]) {
     assert.throws(() => nodeNameFlag('edgenode-name', bad), /is not a valid node name/, bad);
   }
+});
+
+test('positionals: named in order; a last name ending in ... takes the rest', () => {
+  const spec = { name: 'x', usage: '', summary: '', flags: {}, positionals: ['sub', 'files...'] };
+  const { values } = parseFlags(spec, ['go', 'a.yaml', 'b.yaml']);
+  assert.equal(values.sub, 'go');
+  assert.deepEqual(positionalList(values.files), ['a.yaml', 'b.yaml']);
+  assert.deepEqual(positionalList(parseFlags(spec, ['go']).values.files), []);
+  const fixed = { ...spec, positionals: ['sub'] };
+  assert.throws(() => parseFlags(fixed, ['go', 'extra']), /unexpected argument "extra"/);
 });

@@ -3,6 +3,7 @@
  * unknown flag or a missing value is an error rather than silently ignored. Errors name the flag
  * and say what is expected.
  */
+import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseRuntimeKind, type BrokerConfig, type RuntimeKind } from '@edgeproof/edge';
 import {
@@ -28,7 +29,8 @@ export type CommandSpec = {
   flags: Record<string, FlagSpec>;
   /**
    * Names for leading positional arguments, in order (`chaos proxy` → `values.subcommand`,
-   * `sim modbus` → `values.protocol`). More positionals than names is an error.
+   * `sim modbus` → `values.protocol`). More positionals than names is an error, unless the last name
+   * ends in `...` (`files...`): it takes the rest, joined by newlines (see `positionalList`).
    */
   positionals?: string[];
 };
@@ -42,14 +44,20 @@ export function parseFlags(
   try {
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
     const names = spec.positionals ?? [];
-    if (positionals.length > names.length && !values.help) {
+    const last = names.at(-1);
+    const variadic = last !== undefined && last.endsWith('...');
+    if (!variadic && positionals.length > names.length && !values.help) {
       throw new InvalidInputError(`unexpected argument ${JSON.stringify(positionals[names.length])}`);
     }
     const named: Record<string, string> = {};
     positionals.forEach((p, i) => {
-      const name = names[i];
-      if (name !== undefined) named[name] = p;
+      const name = names[Math.min(i, names.length - 1)];
+      if (name === undefined || (i >= names.length - 1 && variadic)) return;
+      named[name] = p;
     });
+    if (variadic && positionals.length >= names.length) {
+      named[last.slice(0, -3)] = positionals.slice(names.length - 1).join('\n');
+    }
     return {
       values: { ...(values as Record<string, string | boolean | undefined>), ...named },
       help: values.help === true,
@@ -293,4 +301,31 @@ export function brokerFlags(values: Record<string, string | boolean | undefined>
     return { mode: 'external', url: parsed.protocol === 'tcp:' ? url.replace(/^tcp:/, 'mqtt:') : url };
   }
   return { mode: 'internal', port: integerFlag('mqtt-port', values['mqtt-port'], 1884, 0, 65535) };
+}
+
+/** `--advertise-address a,b`: IPs or DNS names, as keadm init takes them. */
+export function parseAddresses(text: string): string[] {
+  const addresses = text
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (addresses.length === 0) throw new InvalidInputError('--advertise-address needs at least one address');
+  for (const a of addresses) {
+    if (isIP(a) === 0 && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(a)) {
+      throw new InvalidInputError(
+        `--advertise-address: ${JSON.stringify(a)} is neither an IP address nor a DNS name`,
+      );
+    }
+  }
+  return addresses;
+}
+
+/** True for addresses that only this machine can dial. */
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address);
+}
+
+/** The arguments a variadic positional (`files...`) took, in order. */
+export function positionalList(value: string | boolean | undefined): string[] {
+  return typeof value === 'string' && value !== '' ? value.split('\n') : [];
 }

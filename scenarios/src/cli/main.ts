@@ -7,6 +7,8 @@ import { joinCommand, runJoin } from './join.ts';
 import { runSim, simCommand } from './sim.ts';
 import { mapperCommand, runMapper } from './mapper.ts';
 import { chaosCommand, runChaos } from './chaos.ts';
+import { runCommand, runRun } from './run.ts';
+import { apiserverCommand, cloudcoreCommand, runApiserver, runCloudcore } from './components.ts';
 
 type Command = {
   spec: CommandSpec;
@@ -20,6 +22,9 @@ const COMMANDS: Record<string, Command> = {
   sim: { spec: simCommand, run: runSim },
   mapper: { spec: mapperCommand, run: runMapper },
   chaos: { spec: chaosCommand, run: runChaos },
+  run: { spec: runCommand, run: runRun },
+  apiserver: { spec: apiserverCommand, run: runApiserver },
+  cloudcore: { spec: cloudcoreCommand, run: runCloudcore },
 };
 
 const USAGE = `Usage: edgeproof <command> [flags]
@@ -61,6 +66,8 @@ export async function main(
     const code = e instanceof EdgeproofError ? e.code : 'EINTERNAL';
     err(`edgeproof ${name}: ${errorMessage(e)}`);
     if (code === 'EINVALID') err(`Run 'edgeproof ${name} --help' for usage.`);
+    // 130 = 128 + SIGINT, as shells report a command stopped by Ctrl-C.
+    if (code === 'EINTERRUPTED') return 130;
     return code === 'EINVALID' ? 2 : 1;
   }
 }

@@ -32,6 +32,8 @@ import {
   runtimeFlag,
   parseLogLevel,
   brokerFlags,
+  isLoopback,
+  parseAddresses,
   MQTT_PORT_FLAG,
   waitForShutdown,
   type CommandSpec,
@@ -328,25 +330,4 @@ async function startEdgeNodes(edges: EdgeNode[]): Promise<void> {
 function nodeList(edges: EdgeNode[]): string {
   const names = edges.map((e) => e.name);
   return names.length <= 5 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, … ${names.at(-1)}`;
-}
-
-/** `--advertise-address a,b`: IPs or DNS names, as keadm init takes them. */
-function parseAddresses(text: string): string[] {
-  const addresses = text
-    .split(',')
-    .map((a) => a.trim())
-    .filter((a) => a !== '');
-  if (addresses.length === 0) throw new InvalidInputError('--advertise-address needs at least one address');
-  for (const a of addresses) {
-    if (isIP(a) === 0 && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(a)) {
-      throw new InvalidInputError(
-        `--advertise-address: ${JSON.stringify(a)} is neither an IP address nor a DNS name`,
-      );
-    }
-  }
-  return addresses;
-}
-
-function isLoopback(address: string): boolean {
-  return address === 'localhost' || address === '::1' || /^127\./.test(address);
 }
