@@ -215,3 +215,26 @@ steps:
     'scenarios/x.yaml:8: steps[2].fault.partition-device: the bench has no opcua device (bench.devices)',
   ]);
 });
+
+test('an mqtt assert needs a node of the bench, a topic and a valid pattern', () => {
+  const bad = problems(`name: m
+bench: { nodes: 1 }
+steps:
+  - assert: { mqtt: { node: edge-9, topic: a/b, matches: '(' } }
+`);
+  assert.ok(
+    bad.some((p) => /x\.yaml:4: steps\[0\]\.assert\.mqtt\.node: no node "edge-9"/.test(p)),
+    bad.join('\n'),
+  );
+  assert.ok(
+    bad.some((p) => /x\.yaml:4: steps\[0\]\.assert\.mqtt\.matches/.test(p)),
+    bad.join('\n'),
+  );
+  assert.deepEqual(
+    problems(`name: m
+steps:
+  - assert: { mqtt: { node: edge-1 } }
+`),
+    ['scenarios/x.yaml:3: steps[0].assert.mqtt.topic: is required'],
+  );
+});

@@ -408,6 +408,11 @@ function semanticProblems(spec: ScenarioSpec): { path: Path; message: string }[]
       case 'assert': {
         const a = step.assert;
         if (a && 'metaserver' in a) checkNode([...path, 'assert', 'metaserver', 'node'], a.metaserver.node);
+        if (a && 'mqtt' in a) {
+          checkNode([...path, 'assert', 'mqtt', 'node'], a.mqtt.node);
+          if (a.mqtt.matches !== undefined)
+            checkRegExp([...path, 'assert', 'mqtt', 'matches'], a.mqtt.matches);
+        }
         if (a && 'process' in a)
           checkComponent([...path, 'assert', 'process'], a.process.component, a.process.node);
         const gets: [string, GetAssert][] =

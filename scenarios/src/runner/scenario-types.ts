@@ -89,9 +89,18 @@ export type GetAssert = {
   count?: number;
   within?: Duration;
 };
+/** A message on a node's MQTT broker (steps/mqtt-assert.ts). */
+export type MqttAssert = {
+  node: string;
+  topic: string;
+  matches?: string;
+  within?: Duration;
+  publish?: { topic: string; payload: string | Record<string, unknown> };
+};
 export type AssertStep =
   | { api: GetAssert }
   | { metaserver: GetAssert & { node: string } }
+  | { mqtt: MqttAssert }
   | { process: { component: ComponentKind; node?: string; running: boolean } };
 
 export type PartitionMode = 'clean-close' | 'blackhole' | 'half-open';

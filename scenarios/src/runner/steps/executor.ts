@@ -13,6 +13,7 @@ import type { AssertStep, StepNode } from '../scenario-types.ts';
 import { describeFault, describeHeal, faultStep, healStep } from './fault-steps.ts';
 import { applyStep, deleteStep, describeGet, describeWait, getAssert, waitStep } from './kube-steps.ts';
 import { runStep } from './run-step.ts';
+import { describeMqttAssert, mqttAssert } from './mqtt-assert.ts';
 import { elapsed, type StepContext } from './step-context.ts';
 import { SimulatorControlClient, type SignalInput } from '@edgeproof/simulators';
 import { componentName } from '../bench/bench.ts';
@@ -53,6 +54,7 @@ export function describeStep(node: StepNode): string {
 function describeAssert(a: AssertStep): string {
   if ('api' in a) return describeGet(a.api);
   if ('metaserver' in a) return `${a.metaserver.node} MetaServer: ${describeGet(a.metaserver)}`;
+  if ('mqtt' in a) return describeMqttAssert(a.mqtt);
   return `${componentName(a.process.component, a.process.node)} ${a.process.running ? 'running' : 'not running'}`;
 }
 
@@ -185,6 +187,7 @@ async function execute(
       if ('api' in a) return getAssert(a.api, ctx.bench.kubeconfig, ctx, signal);
       if ('metaserver' in a)
         return getAssert(a.metaserver, ctx.bench.nodeKubeconfig(a.metaserver.node), ctx, signal);
+      if ('mqtt' in a) return mqttAssert(a.mqtt, ctx, signal);
       const running = ctx.bench.running(a.process.component, a.process.node);
       if (running !== a.process.running) {
         throw new StepFailedError(
