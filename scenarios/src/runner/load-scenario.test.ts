@@ -149,7 +149,7 @@ steps:
     'scenarios/x.yaml:7: steps[0].run.command: ${NODE_KUBECONFIG:edge-9}: no node "edge-9" in the bench (edge-1, edge-2)',
     'scenarios/x.yaml:8: steps[1]: a step has exactly one kind; this one has sleep and run',
     'scenarios/x.yaml:9: steps[2].fault.node: is required for edgecore',
-    'scenarios/x.yaml:10: steps[3].fault.node: is for edgecore only, not cloudcore',
+    'scenarios/x.yaml:10: steps[3].fault.node: is for edgecore and mqtt-broker only, not cloudcore',
     'scenarios/x.yaml:11: steps[4].measure.from: no step has the id "nowhere"',
     'scenarios/x.yaml:11: steps[4].measure.to: no step has the id "nowhere"',
     'scenarios/x.yaml:12: steps[5].assert.api: needs exactly one of equals, matches, count',
@@ -236,5 +236,33 @@ steps:
   - assert: { mqtt: { node: edge-1 } }
 `),
     ['scenarios/x.yaml:3: steps[0].assert.mqtt.topic: is required'],
+  );
+});
+
+test("stopping a node's MQTT broker needs bench.mqtt: mosquitto and a node", () => {
+  const embedded = problems(`name: m
+steps:
+  - fault: { stop: mqtt-broker, node: edge-1 }
+`);
+  assert.ok(
+    embedded.some((p) => /x\.yaml:3: steps\[0\]\.fault: the embedded broker runs inside edgecore/.test(p)),
+    embedded.join('\n'),
+  );
+  const noNode = problems(`name: m
+bench: { mqtt: mosquitto }
+steps:
+  - fault: { stop: mqtt-broker }
+`);
+  assert.ok(
+    noNode.some((p) => /steps\[0\]\.fault\.node: is required for mqtt-broker/.test(p)),
+    noNode.join('\n'),
+  );
+  assert.deepEqual(
+    problems(`name: m
+bench: { mqtt: mosquitto }
+steps:
+  - fault: { stop: mqtt-broker, node: edge-1 }
+`),
+    [],
   );
 });

@@ -490,12 +490,21 @@ function semanticProblems(spec: ScenarioSpec): { path: Path; message: string }[]
     }
   };
   const checkComponent = (path: Path, component: string, node: string | undefined): void => {
-    if (component === 'edgecore') {
-      if (node === undefined) problems.push({ path: [...path, 'node'], message: 'is required for edgecore' });
+    if (component === 'edgecore' || component === 'mqtt-broker') {
+      if (node === undefined)
+        problems.push({ path: [...path, 'node'], message: `is required for ${component}` });
       else checkNode([...path, 'node'], node);
     } else if (node !== undefined) {
-      problems.push({ path: [...path, 'node'], message: `is for edgecore only, not ${component}` });
+      problems.push({
+        path: [...path, 'node'],
+        message: `is for edgecore and mqtt-broker only, not ${component}`,
+      });
     }
+    if (component === 'mqtt-broker' && bench.mqtt !== 'mosquitto')
+      problems.push({
+        path,
+        message: 'the embedded broker runs inside edgecore: set bench.mqtt: mosquitto to stop a broker alone',
+      });
     if ((component === 'modbus' || component === 'opcua') && !devices.includes(component))
       problems.push({ path, message: `the bench has no ${component} device (bench.devices)` });
   };

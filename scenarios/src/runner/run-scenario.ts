@@ -84,6 +84,7 @@ export async function runScenario(s: LoadedScenario, o: RunScenarioOptions): Pro
     statusFrequencyMs: durationMs(benchSpec.statusFrequency, 2_000),
     logLevel: benchSpec.logLevel ?? 'info',
     devices: benchSpec.devices ?? [],
+    mqtt: benchSpec.mqtt ?? 'embedded',
     ...(o.toxiproxyUrl !== undefined ? { toxiproxyUrl: o.toxiproxyUrl } : {}),
     runId: o.runId,
     clock,

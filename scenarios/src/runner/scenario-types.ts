@@ -13,10 +13,13 @@ export type BenchSpec = {
   nodeGracePeriod?: Duration;
   statusFrequency?: Duration;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Each node's MQTT broker: edgecore's embedded one (default), or a mosquitto process per node. */
+  mqtt?: 'embedded' | 'mosquitto';
 };
 
 export type DeviceKind = 'modbus' | 'opcua';
-export type ComponentKind = 'apiserver' | 'cloudcore' | 'edgecore' | DeviceKind;
+/** `edgecore` and `mqtt-broker` are per node (`node:` names which). */
+export type ComponentKind = 'apiserver' | 'cloudcore' | 'edgecore' | 'mqtt-broker' | DeviceKind;
 
 export type NodeReadinessInvariant = {
   name: string;

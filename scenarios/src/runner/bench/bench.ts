@@ -10,7 +10,7 @@
  * Layout of the data dir: `logs/<component>.log`, `apiserver/` (state, `kubeconfig`), `cloudcore/`
  * (`token`), `nodes/<node>/` (certificates, edgecore.db, pods, `kubeconfig` of its MetaServer).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, type Clock, type Logger } from '@edgeproof/core';
 import { BenchError } from '../errors.ts';
@@ -31,6 +31,8 @@ export type BenchOptions = {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Simulated devices to start (their mappers run in the first node's edgecore). */
   devices: readonly DeviceKind[];
+  /** Each node's MQTT broker: edgecore's embedded one, or a mosquitto process per node. */
+  mqtt?: 'embedded' | 'mosquitto';
   /** A running Toxiproxy to use instead of starting the embedded one. */
   toxiproxyUrl?: string;
   /** A short id of the run: prefixes proxy names on a shared Toxiproxy. */
@@ -43,8 +45,11 @@ export type BenchOptions = {
 
 /** How a component is named in logs and reports: `cloudcore`, `edgecore/edge-1`. */
 export function componentName(kind: ComponentKind, node?: string): string {
-  return kind === 'edgecore' ? `edgecore/${node ?? '?'}` : kind;
+  return kind === 'edgecore' || kind === 'mqtt-broker' ? `${kind}/${node ?? '?'}` : kind;
 }
+
+/** Debian's mosquitto (ARCHITECTURE §6), the external broker of `bench.mqtt: mosquitto`. */
+const MOSQUITTO = '/usr/sbin/mosquitto';
 
 export class Bench {
   readonly options: BenchOptions;
@@ -207,6 +212,8 @@ export class Bench {
         this.metaPorts.set(node, meta);
         const mqtt = await freePort();
         this.mqttPorts.set(node, mqtt);
+        const external = o.mqtt === 'mosquitto';
+        if (external) await this.startMosquitto(node, mqtt, signal);
         const edge = this.make(
           componentName('edgecore', node),
           [
@@ -223,8 +230,7 @@ export class Bench {
             this.nodeDir(node),
             '--metaserver-port',
             String(meta),
-            '--mqtt-port',
-            String(mqtt),
+            ...(external ? ['--mqtt-broker', `mqtt://127.0.0.1:${mqtt}`] : ['--mqtt-port', String(mqtt)]),
             '--runtime',
             o.runtime,
             '--node-status-update-frequency',
@@ -278,6 +284,27 @@ export class Bench {
         `${kind} simulator on :${simPort}, mappers on ${node} dial :${proxy}, control :${controlPort}`,
       );
     }
+  }
+
+  /** A mosquitto for `node` on `port`, configured in the node's folder, logging to stderr. */
+  private async startMosquitto(node: string, port: number, signal: AbortSignal): Promise<void> {
+    const dir = join(this.nodeDir(node), 'mosquitto');
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(
+      conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ''].join(
+        '\n',
+      ),
+    );
+    const broker = this.make(
+      componentName('mqtt-broker', node),
+      ['-c', conf],
+      /mosquitto version \S+ running/,
+      MOSQUITTO,
+    );
+    await broker.start(signal);
+    this.options.onProgress?.(`${node}: mosquitto on :${port}`);
   }
 
   /** The node whose mappers reach the simulated devices (through their proxies). */
@@ -341,12 +368,13 @@ export class Bench {
     return leftover;
   }
 
-  private make(name: string, args: string[], ready: RegExp): ComponentProcess {
+  private make(name: string, args: string[], ready: RegExp, command?: string): ComponentProcess {
     const c = new ComponentProcess(
       {
         name,
         args,
         ready,
+        ...(command !== undefined ? { command, readyOn: 'stderr' as const } : {}),
         logPath: join(this.dataDir, 'logs', `${name.replace('/', '-')}.log`),
         cwd: this.dataDir,
         // kubectl and client caches stay inside the run.

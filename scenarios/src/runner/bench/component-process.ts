@@ -21,8 +21,12 @@ export const EDGEPROOF_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '.
 export type ComponentSpec = {
   /** `apiserver`, `cloudcore`, `edgecore/edge-1`, `toxiproxy`, `modbus`. */
   name: string;
-  /** Arguments after `edgeproof`. */
+  /** Arguments after `edgeproof` (or after `command`). */
   args: string[];
+  /** Another program to run instead of the edgeproof CLI (the bench's mosquitto). */
+  command?: string;
+  /** Where the ready line appears; default stdout (mosquitto logs to stderr, which is unbuffered). */
+  readyOn?: 'stdout' | 'stderr';
   /** A line of stdout that says it is ready. */
   ready: RegExp;
   readyTimeoutMs?: number;
@@ -84,8 +88,12 @@ export class ComponentProcess {
     if (this.running()) return;
     this.stdout = '';
     this.expectedExit = false;
-    this.log.note(`starting: edgeproof ${this.spec.args.join(' ')}`);
-    const child = spawn(process.execPath, [EDGEPROOF_BIN, ...this.spec.args], {
+    this.log.note(`starting: ${this.spec.command ?? 'edgeproof'} ${this.spec.args.join(' ')}`);
+    const [program, argv] =
+      this.spec.command !== undefined
+        ? [this.spec.command, this.spec.args]
+        : [process.execPath, [EDGEPROOF_BIN, ...this.spec.args]];
+    const child = spawn(program, argv, {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,7 +107,10 @@ export class ComponentProcess {
       this.stdout += d;
       this.log.write('stdout', d);
     });
-    child.stderr.on('data', (d: string) => this.log.write('stderr', d));
+    child.stderr.on('data', (d: string) => {
+      if (this.spec.readyOn === 'stderr') this.stdout += d;
+      this.log.write('stderr', d);
+    });
     this.exited = new Promise((done) => {
       child.on('close', (code, sig) => {
         this.log.flush();
@@ -116,6 +127,7 @@ export class ComponentProcess {
         settled = true;
         timer.cancel();
         child.stdout.off('data', check);
+        child.stderr.off('data', check);
         child.off('exit', onExit);
         signal?.removeEventListener('abort', onAbort);
         if (err) fail(err);
@@ -141,6 +153,7 @@ export class ComponentProcess {
         timeoutMs,
       );
       child.stdout.on('data', check);
+      child.stderr.on('data', check);
       child.on('exit', onExit);
       signal?.addEventListener('abort', onAbort);
       child.on('error', (err) => finish(new BenchError(`${this.name} could not be started: ${err.message}`)));

@@ -145,7 +145,16 @@ export function describeHeal(h: HealStep): string {
 }
 
 /** Order in which stopped components come back: what others depend on first. */
-const START_ORDER: readonly ComponentKind[] = ['apiserver', 'cloudcore', 'edgecore', 'modbus', 'opcua'];
+const START_ORDER: readonly ComponentKind[] = [
+  'apiserver',
+  'cloudcore',
+  'mqtt-broker',
+  'edgecore',
+  'modbus',
+  'opcua',
+];
+/** Components that exist once per node. */
+const PER_NODE: ReadonlySet<ComponentKind> = new Set(['edgecore', 'mqtt-broker']);
 
 export async function healStep(
   h: HealStep,
@@ -155,7 +164,7 @@ export async function healStep(
 ): Promise<string> {
   const bench = ctx.bench;
   const nodes = h === 'all' ? [...bench.nodes] : (h.nodes ?? []);
-  const components = h === 'all' ? START_ORDER.filter((c) => c !== 'edgecore') : (h.components ?? []);
+  const components = h === 'all' ? START_ORDER.filter((c) => !PER_NODE.has(c)) : (h.components ?? []);
   const done: string[] = [];
   // 1. The network of the nodes.
   if (nodes.length > 0) {
@@ -171,8 +180,15 @@ export async function healStep(
   }
   // 3. Stopped processes, in dependency order: cloud components, then the nodes' edgecores.
   for (const kind of START_ORDER) {
-    const targets: (string | undefined)[] =
-      kind === 'edgecore' ? nodes : components.includes(kind) ? [undefined] : [];
+    const targets: (string | undefined)[] = PER_NODE.has(kind)
+      ? kind === 'edgecore' || h === 'all'
+        ? nodes
+        : components.includes(kind)
+          ? [...bench.nodes]
+          : []
+      : components.includes(kind)
+        ? [undefined]
+        : [];
     await Promise.all(
       targets.map(async (node) => {
         let c;
