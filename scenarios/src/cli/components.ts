@@ -12,16 +12,13 @@
  *
  * Flags are those of `edgeproof up` (the same specs, from up.ts), so the two spellings agree.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, errorMessage, InvalidInputError, SystemClock } from '@edgeproof/core';
-import { ApiServer, CloudCore, DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
-import { kubeEdgeCrds } from '@edgeproof/crds';
+import { DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
 import {
   durationFlag,
   integerFlag,
-  isLoopback,
   parseAddresses,
   LOG_LEVEL_FLAG,
   parseLogLevel,
@@ -29,6 +26,7 @@ import {
   type CommandSpec,
   type FlagSpec,
 } from './args.ts';
+import { startCloudCore, startEmbeddedApiServer } from './cloud-parts.ts';
 import { upCommand } from './up.ts';
 
 function upFlag(name: string): FlagSpec {
@@ -58,16 +56,7 @@ export async function runApiserver(
   const port = integerFlag('port', values.port, 6443, 0, 65535);
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
-  const apiserver = new ApiServer({
-    dataDir,
-    port,
-    clock,
-    logger: logger.child('apiserver'),
-    initialObjects: kubeEdgeCrds(),
-  });
-  await apiserver.start();
-  const kubeconfig = join(dataDir, 'kubeconfig');
-  apiserver.writeKubeconfig(kubeconfig);
+  const { apiserver, kubeconfig } = await startEmbeddedApiServer({ dataDir, port, clock, logger });
   out(`edgeproof apiserver: ready: API server at ${apiserver.url()}, kubeconfig ${kubeconfig}`);
   await waitForShutdown(out, () => apiserver.stop(), logger);
 }
@@ -125,21 +114,16 @@ export async function runCloudcore(
   );
   const clock = new SystemClock();
   const logger = createLogger('edgeproof', { level: parseLogLevel(values['log-level']) });
-  const cloudcore = new CloudCore({
+  const { cloudcore, tokenFile } = await startCloudCore({
     kubeConfig,
-    advertiseAddresses: advertise,
-    certPort,
+    dataDir,
+    advertise,
     hubPort,
-    // Reachable from other machines only when a non-loopback address is advertised (as up.ts).
-    ...(advertise.every(isLoopback) ? { host: '127.0.0.1' } : {}),
-    nodeGracePeriodMs: graceMs,
+    certPort,
+    graceMs,
     clock,
-    logger: logger.child('cloudcore'),
+    logger,
   });
-  await cloudcore.start();
-  mkdirSync(dataDir, { recursive: true });
-  const tokenFile = join(dataDir, 'token');
-  writeFileSync(tokenFile, cloudcore.token() + '\n', { mode: 0o600 });
   out(
     `edgeproof cloudcore: ready: edge nodes connect to port ${cloudcore.hubPort()}, certificates on port ${cloudcore.certPort()}, join token in ${tokenFile}`,
   );

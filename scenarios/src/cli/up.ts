@@ -6,7 +6,6 @@
  * each an instance-scoped EdgeCore with its data in DIR/nodes/<name>, joined with the token exactly
  * as `edgeproof join` would. It prints "ready" once every node is registered.
  */
-import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -18,8 +17,7 @@ import {
   type Clock,
   type Logger,
 } from '@edgeproof/core';
-import { ApiServer, CloudCore, DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
-import { kubeEdgeCrds } from '@edgeproof/crds';
+import { DEFAULT_NODE_GRACE_PERIOD_MS } from '@edgeproof/cloud';
 import { parseBenchDevices, startBenchDevices } from './bench-devices.ts';
 import { DEFAULT_STATUS_INTERVAL_MS, EdgeCore, type RuntimeKind } from '@edgeproof/edge';
 import {
@@ -32,12 +30,12 @@ import {
   runtimeFlag,
   parseLogLevel,
   brokerFlags,
-  isLoopback,
   parseAddresses,
   MQTT_PORT_FLAG,
   waitForShutdown,
   type CommandSpec,
 } from './args.ts';
+import { startCloudCore, startEmbeddedApiServer } from './cloud-parts.ts';
 
 /** Most in-process edge nodes; more want `edgeproof join` processes (ARCHITECTURE.md §6: sockets). */
 const MAX_NODES = 10_000;
@@ -143,39 +141,28 @@ export async function runUp(
   const certPort = integerFlag('certport', values.certport, 10002, 0, 65535);
   const hubPort = integerFlag('cloudhub-port', values['cloudhub-port'], 10000, 0, 65535);
   const advertise = parseAddresses(String(values['advertise-address'] ?? '127.0.0.1'));
-  const apiserver = new ApiServer({
-    dataDir,
-    port,
-    clock,
-    logger: logger.child('apiserver'),
-    initialObjects: kubeEdgeCrds(),
-  });
-  await apiserver.start();
-  const kubeconfig = join(dataDir, 'kubeconfig');
-  apiserver.writeKubeconfig(kubeconfig);
+  const { apiserver, kubeconfig } = await startEmbeddedApiServer({ dataDir, port, clock, logger });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(apiserver.kubeconfig());
-  const cloudcore = new CloudCore({
-    kubeConfig,
-    advertiseAddresses: advertise,
-    certPort,
-    hubPort,
-    // Reachable from other machines only when the user advertised a non-loopback address.
-    ...(advertise.every(isLoopback) ? { host: '127.0.0.1' } : {}),
-    nodeGracePeriodMs: graceMs,
-    // Room for every in-process node; a joined board counts too.
-    nodeLimit: Math.max(500, nodes + 500),
-    clock,
-    logger: logger.child('cloudcore'),
-  });
+  let started: Awaited<ReturnType<typeof startCloudCore>>;
   try {
-    await cloudcore.start();
+    started = await startCloudCore({
+      kubeConfig,
+      dataDir,
+      advertise,
+      hubPort,
+      certPort,
+      graceMs,
+      // Room for every in-process node; a joined board counts too.
+      nodeLimit: Math.max(500, nodes + 500),
+      clock,
+      logger,
+    });
   } catch (err) {
     await apiserver.stop();
     throw err;
   }
-  const tokenFile = join(dataDir, 'token');
-  writeFileSync(tokenFile, cloudcore.token() + '\n', { mode: 0o600 });
+  const { cloudcore, tokenFile } = started;
   const cloudHost = advertise[0] ?? '127.0.0.1';
   const dial = isIP(cloudHost) === 6 ? `[${cloudHost}]` : cloudHost;
   const edges = makeEdgeNodes(nodes, {
