@@ -18,13 +18,19 @@
  * `synchronous = FULL`: a desired value or version lost in a power cut would let a stale value win
  * the version rules (ARCHITECTURE.md §4). `open` first lets MetaStore check (and, for a new file,
  * create) the edgecore schema, so the file stays one MetaStore accepts. Every operation is one
- * transaction. No I/O in a constructor: use `DeviceStore.open(path)`.
+ * transaction; `writeTwinsMany` writes the twins of many updates in one (group commit: one fsync).
+ * No I/O in a constructor: use `DeviceStore.open(path)`.
+ *
+ * Reads come from an in-memory mirror of the tables (loaded on first use, updated after each
+ * commit; dropped and reloaded after a failed write), so a twin update costs no SELECT. The store
+ * is the only writer of its tables; records it returns are never changed afterwards (a write
+ * replaces the device's record), so a caller may keep one as a snapshot.
  */
 import type Database from 'better-sqlite3';
 import { StorageError, errorMessage, type TwinVersion, type ValueMetadata } from '@edgeproof/core';
 import { openEdgeDatabase } from '../metamanager/sqlite.ts';
 import { MetaStore } from '../metamanager/store.ts';
-import type { StoredTwin } from './stored-twin.ts';
+import { DEFAULT_VALUE_TYPE, type StoredTwin } from './stored-twin.ts';
 
 /** A `device_attr` row, decoded. */
 export interface StoredAttr {
@@ -155,6 +161,8 @@ export class DeviceStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly stmt;
+  /** The mirror of the tables by device id; undefined until first read, or after a failed write. */
+  private cache: Map<string, DeviceRecord> | undefined;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -230,19 +238,16 @@ export class DeviceStore {
 
   /** Every device, by id. */
   devices(): DeviceRecord[] {
-    return this.read(() => this.stmt.devices.all().map((row) => this.record(row)));
+    return [...this.mirror().values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   device(id: string): DeviceRecord | undefined {
-    return this.read(() => {
-      const row = this.stmt.device.get(id);
-      return row === undefined ? undefined : this.record(row);
-    });
+    return this.mirror().get(id);
   }
 
   /** Inserts a device, or updates its name and description when it exists. Returns whether it was new. */
   putDevice(d: { id: string; name: string; description: string; state: string }): boolean {
-    return this.write(`store device ${d.id}`, () => {
+    const isNew = this.write(`store device ${d.id}`, () => {
       if (this.stmt.device.get(d.id) !== undefined) {
         this.stmt.updateDevice.run(d.name, d.description, d.id);
         return false;
@@ -250,43 +255,73 @@ export class DeviceStore {
       this.stmt.insertDevice.run(d.id, d.name, d.description, d.state, '');
       return true;
     });
+    this.reload(d.id);
+    return isNew;
   }
 
   /** Removes a device with its attributes and twins (dtclient DeleteDeviceTrans). */
   removeDevice(id: string): boolean {
-    return this.write(`remove device ${id}`, () => {
+    const removed = this.write(`remove device ${id}`, () => {
       this.stmt.deleteAttrs.run(id);
       this.stmt.deleteTwins.run(id);
       return this.stmt.deleteDevice.run(id).changes > 0;
     });
+    this.cache?.delete(id);
+    return removed;
   }
 
   setState(id: string, state: string, lastOnline: string): void {
     this.write(`store the state of device ${id}`, () => this.stmt.setState.run(state, lastOnline, id));
+    const d = this.cache?.get(id);
+    if (d !== undefined) this.cache?.set(id, { ...d, state, lastOnline });
   }
 
   /** Inserts or updates twins of `deviceId`, in one transaction (dtclient DeviceTwinTrans). */
   writeTwins(deviceId: string, twins: readonly StoredTwin[]): void {
     if (twins.length === 0) return;
-    this.write(`store twins of device ${deviceId}`, () => {
-      for (const t of twins) {
-        const params: TwinParams = [
-          t.description,
-          t.expected ?? null,
-          t.actual ?? null,
-          json(t.expectedMeta),
-          json(t.actualMeta),
-          json(t.expectedVersion),
-          json(t.actualVersion),
-          t.optional ? 1 : 0,
-          t.attrType,
-          TYPE_METADATA,
-          deviceId,
-          t.name,
-        ];
-        if (this.stmt.updateTwin.run(...params).changes === 0) this.stmt.insertTwin.run(...params);
-      }
+    this.writeTwinsIn(`store twins of device ${deviceId}`, [[deviceId, twins]]);
+  }
+
+  /**
+   * Inserts or updates the twins of many devices in one transaction: one commit (one fsync) for a
+   * whole batch of updates. All of it is durable when this returns, or none of it if it throws.
+   */
+  writeTwinsMany(batch: Iterable<readonly [deviceId: string, twins: readonly StoredTwin[]]>): void {
+    const entries = [...batch].filter(([, twins]) => twins.length > 0);
+    if (entries.length === 0) return;
+    this.writeTwinsIn(`store the twins of ${entries.length} devices`, entries);
+  }
+
+  private writeTwinsIn(what: string, entries: ReadonlyArray<readonly [string, readonly StoredTwin[]]>): void {
+    this.write(what, () => {
+      for (const [deviceId, twins] of entries)
+        for (const t of twins) {
+          const params: TwinParams = [
+            t.description,
+            t.expected ?? null,
+            t.actual ?? null,
+            json(t.expectedMeta),
+            json(t.actualMeta),
+            json(t.expectedVersion),
+            json(t.actualVersion),
+            t.optional ? 1 : 0,
+            t.attrType,
+            TYPE_METADATA,
+            deviceId,
+            t.name,
+          ];
+          if (this.stmt.updateTwin.run(...params).changes === 0) this.stmt.insertTwin.run(...params);
+        }
     });
+    const cache = this.cache;
+    if (cache === undefined) return;
+    for (const [deviceId, twins] of entries) {
+      const d = cache.get(deviceId);
+      if (d === undefined) continue; // rows of a device not stored (yet): read with it when it is
+      const next = { ...d.twins };
+      for (const t of twins) next[t.name] = asStored(t);
+      cache.set(deviceId, { ...d, twins: next });
+    }
   }
 
   /** Upserts and deletes attributes of `deviceId` in one transaction (dtclient DeviceAttrTrans). */
@@ -307,6 +342,7 @@ export class DeviceStore {
       }
       for (const name of deletes) this.stmt.deleteAttr.run(deviceId, name);
     });
+    this.reload(deviceId);
   }
 
   close(): void {
@@ -358,6 +394,30 @@ export class DeviceStore {
     };
   }
 
+  /** The mirror, loaded from the tables when there is none. */
+  private mirror(): Map<string, DeviceRecord> {
+    if (this.cache !== undefined) return this.cache;
+    const cache = this.read(() => {
+      const m = new Map<string, DeviceRecord>();
+      for (const row of this.stmt.devices.all()) m.set(row.id, this.record(row));
+      return m;
+    });
+    this.cache = cache;
+    return cache;
+  }
+
+  /** Re-reads one device into the mirror after a write other than twins. */
+  private reload(id: string): void {
+    if (this.cache === undefined) return;
+    try {
+      const row = this.stmt.device.get(id);
+      if (row === undefined) this.cache.delete(id);
+      else this.cache.set(id, this.record(row));
+    } catch {
+      this.cache = undefined; // read again in full on next use
+    }
+  }
+
   private read<T>(fn: () => T): T {
     try {
       return this.db.transaction(fn)();
@@ -373,12 +433,35 @@ export class DeviceStore {
     try {
       return this.db.transaction(fn)();
     } catch (err) {
+      this.cache = undefined; // nothing of it was written: the mirror is read again from the tables
       throw new StorageError(`cannot ${what} in ${this.path}: ${errorMessage(err)}`, {
         cause: err,
         retriable: true,
       });
     }
   }
+}
+
+/** A twin as `record` would read it back after `writeTwins` wrote it (same normalisation). */
+function asStored(t: StoredTwin): StoredTwin {
+  const out: StoredTwin = {
+    name: t.name,
+    description: t.description ?? '',
+    optional: t.optional,
+    attrType: t.attrType || DEFAULT_VALUE_TYPE,
+  };
+  if (t.expected) out.expected = t.expected;
+  if (t.actual) out.actual = t.actual;
+  if (typeof t.expectedMeta?.timestamp === 'number')
+    out.expectedMeta = { timestamp: t.expectedMeta.timestamp };
+  if (typeof t.actualMeta?.timestamp === 'number') out.actualMeta = { timestamp: t.actualMeta.timestamp };
+  if (t.expectedVersion) out.expectedVersion = versionOf(t.expectedVersion);
+  if (t.actualVersion) out.actualVersion = versionOf(t.actualVersion);
+  return out;
+}
+
+function versionOf(v: TwinVersion): TwinVersion {
+  return { cloud: typeof v.cloud === 'number' ? v.cloud : 0, edge: typeof v.edge === 'number' ? v.edge : 0 };
 }
 
 function json(v: unknown): string | null {

@@ -24,6 +24,14 @@
  *
  * Everything runs synchronously on one event loop turn per message (better-sqlite3), so no locks.
  * Instance-scoped; injected clock and logger; the constructor does no I/O.
+ *
+ * Group commit (`batch`, edgecore turns it on): mapper `…/twin/update`s are validated and merged as
+ * they arrive, but stored together: the updates arriving within `batch.delayMs` of the first are
+ * written in one FULL-synchronous transaction (their reports to the cloud in one more), and only
+ * then are their results, documents and deltas published and the reports sent. So a result still
+ * means "stored", as without batching, and a power cut loses only updates not yet answered. Anything
+ * else (a get, a state, a cloud message, a query) first commits what is pending, so it sees every
+ * update before it, and replies keep the order of the requests.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -98,7 +106,36 @@ export interface DeviceTwinOptions {
   clock: Clock;
   logger: Logger;
   newId?: () => string;
+  /**
+   * Group commit of mapper twin updates (see the module comment): a batch is committed `delayMs`
+   * after its first update, or at once when it holds `maxUpdates` (default 1000). Default: off, each
+   * update is committed on its own before its result.
+   */
+  batch?: { delayMs: number; maxUpdates?: number };
 }
+
+/** Mapper twin updates merged but not yet stored (group commit). */
+interface PendingBatch {
+  /** Twin rows to write, by device id, then twin name (the latest of each). */
+  writes: Map<string, Map<string, StoredTwin>>;
+  /** Each touched device's twins as they are once the batch is stored. */
+  twins: Map<string, Record<string, StoredTwin>>;
+  /** In arrival order: what to do once stored, or if storing failed. */
+  after: Array<{ stored: () => void; failed: (reason: string) => void }>;
+  updates: number;
+  timer: TimerHandle | undefined;
+}
+
+/** What DeviceTwin has done since it was made (for benchmarks and metrics). */
+export interface DeviceTwinStats {
+  /** `…/twin/update` requests applied (stored, then answered with a result). */
+  twinUpdates: number;
+  /** `…/twin/update` requests refused (4xx/5xx result). */
+  twinUpdatesRefused: number;
+}
+
+/** Default bound of a group-commit batch. */
+const DEFAULT_MAX_BATCH_UPDATES = 1000;
 
 /** States a mapper may report: KubeEdge's three, and edgeproof's `unhealthy` (core twin-types.ts). */
 const STATES: ReadonlySet<string> = new Set([...DEVICE_STATES, 'unhealthy']);
@@ -114,6 +151,8 @@ export class DeviceTwin implements TwinTopicHandler {
   /** msg_ids of `membership/detail` requests not answered yet. */
   private readonly detailRequests = new Set<string>();
   private detailAnswered = false;
+  private readonly counters: DeviceTwinStats = { twinUpdates: 0, twinUpdatesRefused: 0 };
+  private pending: PendingBatch | undefined;
 
   constructor(options: DeviceTwinOptions) {
     this.opts = options;
@@ -131,22 +170,61 @@ export class DeviceTwin implements TwinTopicHandler {
     if (this.opts.cloud.connected()) this.cloudConnectionChanged(true);
   }
 
+  /** Stores and answers what is pending, then stops the timers. */
   stop(): void {
+    this.commit();
+    this.opts.outbox.settle();
     this.running = false;
     this.timer?.cancel();
     this.timer = undefined;
+  }
+
+  /**
+   * Stores the pending batch of twin updates (one transaction), then publishes their results and
+   * sends their reports. A no-op when nothing is pending; never throws.
+   */
+  commit(): void {
+    const b = this.pending;
+    if (b === undefined) return;
+    this.pending = undefined;
+    b.timer?.cancel();
+    try {
+      this.opts.store.writeTwinsMany([...b.writes].map(([id, twins]) => [id, [...twins.values()]] as const));
+    } catch (err) {
+      for (const a of b.after) this.guard(() => a.failed(errorMessage(err)));
+      return;
+    }
+    this.opts.outbox.batch(() => {
+      for (const a of b.after) this.guard(a.stored);
+    });
+  }
+
+  /** Runs one update's follow-up; a failure is logged and does not stop the others. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error('answering a stored twin update failed', { error: errorMessage(err) });
+    }
   }
 
   // -------------------------------------------------------------------------------------------
   // Query API
 
   devices(): DeviceSnapshot[] {
+    this.commit();
     return this.opts.store.devices().map(snapshot);
   }
 
   device(namespace: string, name: string): DeviceSnapshot | undefined {
+    this.commit();
     const d = this.opts.store.device(deviceId(namespace, name));
     return d === undefined ? undefined : snapshot(d);
+  }
+
+  /** Counters since construction (a copy). */
+  stats(): DeviceTwinStats {
+    return { ...this.counters };
   }
 
   /** Reports not yet ACKed by the cloud. */
@@ -170,6 +248,7 @@ export class DeviceTwin implements TwinTopicHandler {
    * stops routing it). Never throws: bad content is logged and dropped.
    */
   handleCloudMessage(m: Message): boolean {
+    this.commit();
     const resource = m.route.resource ?? '';
     const op = m.route.operation;
     const parent = m.header.parent_msg_id;
@@ -211,6 +290,7 @@ export class DeviceTwin implements TwinTopicHandler {
 
   private tick(): void {
     if (!this.running) return;
+    this.commit();
     this.opts.outbox.tick();
     // KubeEdge keeps the detail request in its confirm map and resends it every 60 s (§12 item 11).
     if (!this.detailAnswered && this.opts.cloud.connected()) this.requestDetail();
@@ -334,14 +414,14 @@ export class DeviceTwin implements TwinTopicHandler {
     for (const [twin, reason] of Object.entries(outcome.refused))
       this.log.info('desired value from the cloud not applied', { device: device.id, twin, reason });
     this.opts.store.writeTwins(device.id, Object.values(outcome.writes));
-    this.afterMerge(namespace, name, device, outcome, this.base(eventId, now));
+    this.afterMerge(namespace, name, device.twins, outcome, this.base(eventId, now));
   }
 
   /** Document, delta and cloud report after a merge that was written. */
   private afterMerge(
     namespace: string,
     name: string,
-    device: DeviceRecord,
+    before: Record<string, StoredTwin>,
     outcome: MergeOutcome,
     base: BaseMessage,
   ): void {
@@ -350,7 +430,7 @@ export class DeviceTwin implements TwinTopicHandler {
         deviceTopic(namespace, name, 'twin/update/document'),
         buildDocument(base, outcome.document),
       );
-    this.publishDelta(namespace, name, { ...device.twins, ...outcome.writes });
+    this.publishDelta(namespace, name, { ...before, ...outcome.writes });
     if (Object.keys(outcome.report).length > 0)
       this.opts.outbox.reportTwins(namespace, name, outcome.report, base.timestamp);
   }
@@ -368,10 +448,12 @@ export class DeviceTwin implements TwinTopicHandler {
     const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
     try {
       if (topic.kind === 'membershipGet') {
+        this.commit();
         this.onMembershipGet(topic.nodeName, text);
         return;
       }
       const { namespace, name, action } = topic;
+      if (action !== 'twin/update') this.commit();
       switch (action) {
         case 'twin/update':
           this.onTwinUpdate(namespace, name, text);
@@ -401,7 +483,8 @@ export class DeviceTwin implements TwinTopicHandler {
     const body = parseBody(text, where);
     if (!body.ok) return this.fail(resultTopic, '', TWIN_RESULT_CODES.badRequest, body.reason);
     const eventId = body.eventId;
-    const device = this.opts.store.device(deviceId(namespace, name));
+    const id = deviceId(namespace, name);
+    const device = this.opts.store.device(id);
     if (device === undefined)
       return this.fail(
         resultTopic,
@@ -423,16 +506,44 @@ export class DeviceTwin implements TwinTopicHandler {
       return this.fail(resultTopic, eventId, TWIN_RESULT_CODES.badRequest, errorMessage(err));
     }
     const now = this.opts.clock.now();
-    const outcome = mergeTwins(device.twins, update.twin, 'edge', now);
+    // With a batch pending, the device's twins as they are once it is stored.
+    const before = this.pending?.twins.get(id) ?? device.twins;
+    const outcome = mergeTwins(before, update.twin, 'edge', now);
     if (!outcome.ok) return this.fail(resultTopic, eventId, outcome.code, outcome.reason);
-    try {
-      this.opts.store.writeTwins(device.id, Object.values(outcome.writes));
-    } catch (err) {
-      return this.fail(resultTopic, eventId, TWIN_RESULT_CODES.internalError, errorMessage(err));
-    }
     const base = this.base(eventId, now);
-    this.publish(resultTopic, buildUpdateResult(base, outcome.result));
-    this.afterMerge(namespace, name, device, outcome, base);
+    const answer = (): void => {
+      this.counters.twinUpdates++;
+      this.publish(resultTopic, buildUpdateResult(base, outcome.result));
+      this.afterMerge(namespace, name, before, outcome, base);
+    };
+    const batch = this.opts.batch;
+    if (batch === undefined) {
+      try {
+        this.opts.store.writeTwins(id, Object.values(outcome.writes));
+      } catch (err) {
+        return this.fail(resultTopic, eventId, TWIN_RESULT_CODES.internalError, errorMessage(err));
+      }
+      answer();
+      return;
+    }
+    const b = this.openBatch(batch.delayMs);
+    let rows = b.writes.get(id);
+    if (rows === undefined) b.writes.set(id, (rows = new Map<string, StoredTwin>()));
+    for (const t of Object.values(outcome.writes)) rows.set(t.name, t);
+    b.twins.set(id, { ...before, ...outcome.writes });
+    b.after.push({
+      stored: answer,
+      failed: (reason) => this.fail(resultTopic, eventId, TWIN_RESULT_CODES.internalError, reason),
+    });
+    if (++b.updates >= (batch.maxUpdates ?? DEFAULT_MAX_BATCH_UPDATES)) this.commit();
+  }
+
+  private openBatch(delayMs: number): PendingBatch {
+    if (this.pending !== undefined) return this.pending;
+    const b: PendingBatch = { writes: new Map(), twins: new Map(), after: [], updates: 0, timer: undefined };
+    b.timer = this.opts.clock.setTimeout(() => this.commit(), delayMs);
+    this.pending = b;
+    return b;
   }
 
   private onTwinGet(namespace: string, name: string, text: string): void {
@@ -500,8 +611,14 @@ export class DeviceTwin implements TwinTopicHandler {
   }
 
   private fail(topic: string, eventId: string, code: TwinResultCode, reason: string): void {
-    this.log.info('twin request refused', { topic, code, reason });
-    this.publish(topic, buildErrorResult(this.base(eventId), code, reason));
+    const refuse = (): void => {
+      this.log.info('twin request refused', { topic, code, reason });
+      if (topic.endsWith('/twin/update/result')) this.counters.twinUpdatesRefused++;
+      this.publish(topic, buildErrorResult(this.base(eventId), code, reason));
+    };
+    // Behind the results of the updates still being stored, so replies keep the requests' order.
+    if (this.pending !== undefined) this.pending.after.push({ stored: refuse, failed: refuse });
+    else refuse();
   }
 
   private publish(topic: string, payload: object): void {

@@ -20,6 +20,17 @@
  * - un-ACKed rows are sent again `resendIntervalMs` after their last send (KubeEdge: 60 s), and at
  *   once after a reconnect.
  * The queue's rows are mirrored in memory (loaded on first use) so a report merges without a read.
+ *
+ * For a high report rate (edgecore turns these on, `DeviceServices`):
+ * - `batch(fn)`: the reports made in `fn` are written in one transaction (one fsync), each device's
+ *   row once however often it was reported in `fn`, and sent after the commit;
+ * - `coalesceWhileInFlight`: while a device's message is un-ACKed, newer values wait in its row and
+ *   go, coalesced, when that message is ACKed (or with the resend): one message per device in
+ *   flight, so the rate of messages to the cloud follows the rate the cloud takes them, not the
+ *   rate mappers report;
+ * - `removeDelayMs`: ACKed rows leave SQLite up to that much later, many in one transaction. They
+ *   leave memory at once; a crash before the removal only sends them once more, which the cloud
+ *   applies idempotently.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -33,6 +44,7 @@ import {
   type Message,
   type MessageBuilder,
   type MsgTwin,
+  type TimerHandle,
 } from '@edgeproof/core';
 import type { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 import type { CloudLink } from '../eventbus/cloud-link.ts';
@@ -48,6 +60,10 @@ export interface ReportOutboxOptions {
   logger: Logger;
   newId?: () => string;
   resendIntervalMs?: number;
+  /** One message per device in flight; newer values wait for its ACK (see the module comment). Default false. */
+  coalesceWhileInFlight?: boolean;
+  /** Remove ACKed rows from SQLite in batches, at most this much later; default at once. */
+  removeDelayMs?: number;
 }
 
 /** A device's queued twin values. */
@@ -66,8 +82,10 @@ interface Queued {
   resource: string;
   seq: number;
   row: Row;
-  /** When this seq was last handed to the link. */
+  /** When this row (this seq or an earlier one) was last handed to the link. */
   sentAt?: number;
+  /** The msg_id of that send. */
+  sentAs?: string;
 }
 
 export class ReportOutbox {
@@ -83,6 +101,11 @@ export class ReportOutbox {
     string,
     { sentAt: number; rows: Array<{ key: string; seq: number }> }
   >();
+  /** Inside `batch`: keys whose row changed in memory and is written at the end of the batch. */
+  private staged: Set<string> | undefined;
+  /** ACKed rows still to delete from SQLite (`removeDelayMs`). */
+  private readonly removals: Array<{ key: string; seq: number }> = [];
+  private removalTimer: TimerHandle | undefined;
 
   constructor(options: ReportOutboxOptions) {
     this.opts = options;
@@ -109,16 +132,63 @@ export class ReportOutbox {
     const row: TwinsRow = { kind: 'twins', twins: before?.kind === 'twins' ? { ...before.twins } : {} };
     for (const [twinName, twin] of Object.entries(twins)) row.twins[twinName] = { twin, timestamp };
     this.put(key, deviceResource(namespace, name, 'twin/edge_updated'), row);
-    this.flush();
+    if (this.staged === undefined) this.send([key]);
   }
 
   /** Queues the device's state (the latest replaces any earlier one) and sends it. */
   reportState(namespace: string, name: string, state: DeviceStateUpdate): void {
-    this.put(stateKey(namespace, name), deviceResource(namespace, name, 'state/update'), {
-      kind: 'state',
-      state,
-    });
-    this.flush();
+    const key = stateKey(namespace, name);
+    this.put(key, deviceResource(namespace, name, 'state/update'), { kind: 'state', state });
+    if (this.staged === undefined) this.send([key]);
+  }
+
+  /**
+   * Runs `fn`, whose reports are written in one transaction when it returns (each device's row once)
+   * and then sent. Durable when this returns; if the commit fails the reports are logged, kept in
+   * memory and sent, but not durable. Never throws for storage; `fn`'s own exceptions propagate.
+   */
+  batch(fn: () => void): void {
+    if (this.staged !== undefined) return fn(); // nested: the outer batch writes it
+    const staged = new Set<string>();
+    this.staged = staged;
+    const rows = this.load();
+    try {
+      fn();
+    } finally {
+      this.staged = undefined;
+      try {
+        this.opts.queue.transaction(() => {
+          for (const key of staged) {
+            const q = rows.get(key);
+            if (q !== undefined)
+              q.seq = this.opts.queue.put(key, q.resource, 'update', JSON.stringify(q.row));
+          }
+          this.removeNow();
+        });
+      } catch (err) {
+        // No ACK may remove these rows from memory now (seq -1 matches none): they stay and are
+        // resent until a later report of the device is stored.
+        for (const key of staged) {
+          const q = rows.get(key);
+          if (q !== undefined) q.seq = -1;
+        }
+        this.log.error('reports not stored; they are sent but would not survive a restart', {
+          reports: staged.size,
+          error: errorMessage(err),
+        });
+      }
+    }
+    this.send(staged);
+  }
+
+  /** Writes what is deferred (removal of ACKed rows) now; for shutdown. */
+  settle(): void {
+    if (this.removals.length === 0) return;
+    try {
+      this.opts.queue.transaction(() => this.removeNow());
+    } catch (err) {
+      this.log.warn('ACKed reports not removed; they will be sent again', { error: errorMessage(err) });
+    }
   }
 
   /** Drops everything queued for a device that left the node: the cloud no longer has it for us. */
@@ -129,6 +199,7 @@ export class ReportOutbox {
       if (q === undefined) continue;
       this.opts.queue.remove(key, q.seq);
       rows.delete(key);
+      this.staged?.delete(key);
     }
   }
 
@@ -138,8 +209,25 @@ export class ReportOutbox {
     if (sent === undefined) return false;
     this.inFlight.delete(parentId);
     const rows = this.load();
+    const again: string[] = [];
     for (const { key, seq } of sent.rows) {
-      if (rows.get(key)?.seq !== seq) continue; // reported again meanwhile: the row stays
+      const q = rows.get(key);
+      if (q === undefined) continue;
+      if (q.seq !== seq) {
+        // Reported again meanwhile: the row stays; when it waited for this very send, it goes now.
+        if (this.opts.coalesceWhileInFlight && q.sentAs === parentId) {
+          delete q.sentAt;
+          delete q.sentAs;
+          again.push(key);
+        }
+        continue;
+      }
+      if (this.opts.removeDelayMs !== undefined) {
+        rows.delete(key);
+        this.removals.push({ key, seq });
+        this.removalTimer ??= this.opts.clock.setTimeout(() => this.settle(), this.opts.removeDelayMs);
+        continue;
+      }
       try {
         this.opts.queue.remove(key, seq);
         rows.delete(key);
@@ -147,6 +235,7 @@ export class ReportOutbox {
         this.log.warn('ACKed report not removed; it will be sent again', { key, error: errorMessage(err) });
       }
     }
+    if (again.length > 0) this.send(again);
     return true;
   }
 
@@ -165,10 +254,18 @@ export class ReportOutbox {
 
   /** Sends, while connected, every row not sent yet or due for a resend. */
   flush(): void {
+    this.send(this.load().keys());
+  }
+
+  /** Sends, while connected, those of `keys` not sent yet or due for a resend. */
+  private send(keys: Iterable<string>): void {
     const cloud = this.opts.cloud;
     if (!cloud.connected()) return;
     const now = this.opts.clock.now();
-    for (const [key, q] of this.load()) {
+    const rows = this.load();
+    for (const key of keys) {
+      const q = rows.get(key);
+      if (q === undefined) continue;
       if (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs) continue;
       const message = this.build(q);
       try {
@@ -178,8 +275,16 @@ export class ReportOutbox {
         return;
       }
       q.sentAt = now;
+      q.sentAs = message.header.msg_id;
       this.inFlight.set(message.header.msg_id, { sentAt: now, rows: [{ key, seq: q.seq }] });
     }
+  }
+
+  /** Deletes the deferred ACKed rows (inside a transaction of the caller's, or alone). */
+  private removeNow(): void {
+    this.removalTimer?.cancel();
+    this.removalTimer = undefined;
+    for (const { key, seq } of this.removals.splice(0)) this.opts.queue.remove(key, seq);
   }
 
   private build(q: Queued): Message {
@@ -196,11 +301,24 @@ export class ReportOutbox {
 
   private put(key: string, resource: string, row: Row): void {
     const rows = this.load();
+    const before = rows.get(key);
+    // A new version goes at once, unless (coalescing) a send of this row is still un-ACKed; a newer
+    // version moves the key to the end (the queue's order).
+    const held =
+      this.opts.coalesceWhileInFlight && before?.sentAt !== undefined
+        ? { sentAt: before.sentAt, ...(before.sentAs !== undefined ? { sentAs: before.sentAs } : {}) }
+        : {};
+    if (this.staged !== undefined) {
+      // Written at the end of the batch, with its seq then.
+      rows.delete(key);
+      rows.set(key, { resource, seq: before?.seq ?? 0, row, ...held });
+      this.staged.add(key);
+      return;
+    }
     try {
       const seq = this.opts.queue.put(key, resource, 'update', JSON.stringify(row));
-      // A new version goes at once; a newer version moves the key to the end (the queue's order).
       rows.delete(key);
-      rows.set(key, { resource, seq, row });
+      rows.set(key, { resource, seq, row, ...held });
     } catch (err) {
       this.log.error('report not queued', { key, error: errorMessage(err) });
     }

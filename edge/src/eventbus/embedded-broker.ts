@@ -6,10 +6,15 @@
  * - A malformed packet closes that client's connection (aedes emits `clientError`); it is logged
  *   and the broker keeps serving everyone else.
  * - `stop()` closes every client connection and the listening socket, so no handle stays open.
+ * - In-process side, as KubeEdge's internal server has it (`server.go`: `InitInternalTopics` puts
+ *   edgecore's topics in the broker's own topic tree and hands matching messages to the twin;
+ *   `Publish` dispatches to subscribers directly): `subscribeInternal` and `publish` reach the
+ *   broker without a client connection, so edgecore's own traffic costs no MQTT encoding, TCP hop
+ *   or acknowledgement round trip.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
-import { ResourceBusyError, errorMessage, type Logger } from '@edgeproof/core';
+import { Aedes, type AedesPublishPacket } from 'aedes';
+import { InvalidInputError, ResourceBusyError, errorMessage, type Logger } from '@edgeproof/core';
 
 /** §7.1 mqttMode 0's address. */
 export const DEFAULT_INTERNAL_BROKER_HOST = '127.0.0.1';
@@ -87,6 +92,75 @@ export class EmbeddedBroker {
   /** The port it listens on (the real one when started with port 0). */
   port(): number {
     return this.boundPort ?? this.wantedPort;
+  }
+
+  /**
+   * Hands every message published on a topic matching one of `topics` (MQTT filters) to
+   * `onMessage`, in the broker's own process. As for a client subscription, a filter starting with
+   * a wildcard does not match topics starting with `$` (MQTT 3.1.1 §4.7.2). `onMessage` must not
+   * throw. Resolves once the filters are in the broker's tree. Call after `start()`.
+   */
+  async subscribeInternal(
+    topics: readonly string[],
+    onMessage: (topic: string, payload: Buffer) => void,
+  ): Promise<void> {
+    const broker = this.need();
+    await Promise.all(
+      topics.map(
+        (filter) =>
+          new Promise<void>((resolve) => {
+            const wild = filter.startsWith('+') || filter.startsWith('#');
+            broker.subscribe(
+              filter,
+              (packet: AedesPublishPacket, done: () => void) => {
+                if (!(wild && packet.topic.startsWith('$'))) {
+                  try {
+                    onMessage(packet.topic, packet.payload as Buffer);
+                  } catch (err) {
+                    this.log.error('internal subscriber failed; message dropped', {
+                      topic: packet.topic,
+                      error: errorMessage(err),
+                    });
+                  }
+                }
+                done();
+              },
+              () => resolve(),
+            );
+          }),
+      ),
+    );
+  }
+
+  /**
+   * Publishes from inside the broker (KubeEdge's `mqttServer.Publish`): delivered to every matching
+   * subscription at up to `qos`. Errors are logged, never thrown; a publish after `stop()` is dropped.
+   */
+  publish(topic: string, payload: string | Buffer, options: { qos: 0 | 1 | 2; retain: boolean }): void {
+    const broker = this.broker;
+    if (broker === undefined) {
+      this.log.debug('publish on a stopped broker; dropped', { topic });
+      return;
+    }
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic,
+        payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+        qos: options.qos,
+        retain: options.retain,
+        dup: false,
+      },
+      (err?: Error) => {
+        if (err) this.log.warn('internal MQTT publish failed', { topic, error: err.message });
+      },
+    );
+  }
+
+  private need(): Aedes {
+    if (this.broker === undefined)
+      throw new InvalidInputError('the embedded MQTT broker is not started: call start() first');
+    return this.broker;
   }
 
   /** `mqtt://host:port` for clients. */

@@ -93,6 +93,21 @@ export class UpstreamQueue {
     return seq;
   }
 
+  /**
+   * Runs `fn` (puts and removes) as one transaction: one commit, one fsync, however many rows it
+   * writes (group commit). All of it is durable when this returns, or none of it if `fn` throws.
+   */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(`upstream queue transaction in ${this.path} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
   /** Everything queued, oldest first. */
   list(): QueuedUpload[] {
     return this.stmt.list.all();
