@@ -278,7 +278,7 @@ steps:
   assert.deepEqual(leftovers(data), []);
 });
 
-test('network faults on the wire: a degraded link delays delivery, a half-open one stops it one way', async () => {
+test('network faults on the wire: a degraded link delays delivery, a sliced one still delivers, a half-open one stops it one way', async () => {
   const file = scenario(
     'wire',
     `name: wire
@@ -308,11 +308,16 @@ steps:
         - run: { command: "kubectl patch configmap cfg -p '{\\"data\\":{\\"v\\":\\"1\\"}}'" }
         - wait: { for: configmap/cfg, node: edge-1, jsonpath: "{.data.v}=1", timeout: 20s }
   - heal: all
+  - fault: { degrade: { nodes: [edge-1], slice: 16, sliceDelay: 1ms } }
+  - name: a link that delivers 16-byte pieces still carries the protocol
+    run: { command: "kubectl patch configmap cfg -p '{\\"data\\":{\\"v\\":\\"1b\\"}}'" }
+  - wait: { for: configmap/cfg, node: edge-1, jsonpath: "{.data.v}=1b", timeout: 30s }
+  - heal: all
   - fault: { partition: { nodes: [edge-1], mode: half-open } }
   - run: { command: "kubectl patch configmap cfg -p '{\\"data\\":{\\"v\\":\\"2\\"}}'" }
   - sleep: 3s
   - name: the cloud's bytes do not reach the edge
-    assert: { metaserver: { node: edge-1, get: configmap/cfg, jsonpath: "{.data.v}", equals: "1" } }
+    assert: { metaserver: { node: edge-1, get: configmap/cfg, jsonpath: "{.data.v}", equals: "1b" } }
   - name: the edge's still reach the cloud
     assert: { api: { get: node/edge-1, jsonpath: '{.status.conditions[?(@.type=="Ready")].status}', equals: "True" } }
   - heal: all
@@ -337,6 +342,7 @@ steps:
     s?.windows.map((w) => [w.kind, w.label]),
     [
       ['degrade', 'degrade edge-1 (latency 400ms ±10ms)'],
+      ['degrade', 'degrade edge-1 (sliced into 16 B every 1ms)'],
       ['partition', 'partition edge-1 (half-open)'],
     ],
   );

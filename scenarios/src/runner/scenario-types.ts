@@ -109,7 +109,14 @@ export type AssertStep =
 export type PartitionMode = 'clean-close' | 'blackhole' | 'half-open';
 export type FaultStep = {
   partition?: { nodes: string[]; mode?: PartitionMode };
-  degrade?: { nodes: string[]; latency?: Duration; jitter?: Duration; bandwidth?: number };
+  degrade?: {
+    nodes: string[];
+    latency?: Duration;
+    jitter?: Duration;
+    bandwidth?: number;
+    slice?: number;
+    sliceDelay?: Duration;
+  };
   flap?: { nodes: string[]; down: Duration; up: Duration; times: number; mode?: 'clean-close' | 'blackhole' };
   kill?: ComponentKind;
   stop?: ComponentKind;

@@ -71,10 +71,17 @@ export class NetworkLinks {
     });
   }
 
-  /** Latency ± jitter and/or a bandwidth cap on every link of the nodes, both ways. */
+  /** Latency ± jitter, a bandwidth cap and/or slicing on every link of the nodes, both ways. */
   async degrade(
     nodes: readonly string[],
-    o: { latencyMs?: number; jitterMs?: number; rateKBps?: number },
+    o: {
+      latencyMs?: number;
+      jitterMs?: number;
+      rateKBps?: number;
+      sliceBytes?: number;
+      sliceVariationBytes?: number;
+      sliceDelayUs?: number;
+    },
   ): Promise<void> {
     await this.each(nodes, (f) => f.degrade(o));
   }

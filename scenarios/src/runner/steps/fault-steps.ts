@@ -18,6 +18,9 @@ export function describeFault(f: FaultStep): string {
     const parts = [
       d.latency !== undefined ? `latency ${d.latency}${d.jitter !== undefined ? ` ±${d.jitter}` : ''}` : '',
       d.bandwidth !== undefined ? `${d.bandwidth} KB/s` : '',
+      d.slice !== undefined
+        ? `sliced into ${d.slice} B${d.sliceDelay !== undefined ? ` every ${d.sliceDelay}` : ''}`
+        : '',
     ].filter((p) => p !== '');
     return `degrade ${d.nodes.join(', ')} (${parts.join(', ')})`;
   }
@@ -53,6 +56,8 @@ export async function faultStep(
       ...(d.latency !== undefined ? { latencyMs: durationMs(d.latency, 0) } : {}),
       ...(d.jitter !== undefined ? { jitterMs: durationMs(d.jitter, 0) } : {}),
       ...(d.bandwidth !== undefined ? { rateKBps: d.bandwidth } : {}),
+      ...(d.slice !== undefined ? { sliceBytes: d.slice, sliceVariationBytes: Math.floor(d.slice / 4) } : {}),
+      ...(d.sliceDelay !== undefined ? { sliceDelayUs: durationMs(d.sliceDelay, 0) * 1000 } : {}),
     });
     ctx.faults.open({ ...base, kind: 'degrade', nodes: d.nodes, keys: d.nodes.map((n) => `net:${n}`) });
     event();
