@@ -234,8 +234,38 @@ test('twin reports and state updates land in DeviceStatus, owned by the Device, 
   assert.equal(online.status?.twins?.length, 2, 'a state update keeps the twins');
   // The printer columns edgeproof adds (crds/manifests): live values in `kubectl get`.
   const table = await f.kubectlOk(['get', 'devicestatuses', '-n', 'default']);
-  assert.match(table, /NAME\s+STATE\s+REPORTED\s+AGE/);
+  assert.match(table, /NAME\s+STATE\s+REPORTED\s+REASON\s+AGE/);
   assert.match(table, new RegExp(`${DEVICE}\\s+online\\s+temperature=21.5,temperature-enable=0\\s`));
+  // A mapper's reason for an unhealthy device is kept beside the state, and goes once it is online.
+  await request(
+    upstream(`device/default/${DEVICE}/state/update`, {
+      event_id: 's2',
+      timestamp: 1002,
+      device: {
+        name: DEVICE,
+        state: 'unhealthy',
+        reason: 'register 0: Modbus exception 2 (illegal address)',
+      },
+    }),
+  );
+  await eventually('the reason in DeviceStatus', async () => {
+    const t = await f.kubectlOk(['get', 'devicestatuses', '-n', 'default']);
+    return /unhealthy\s+.*register 0: Modbus exception 2/.test(t) ? true : undefined;
+  });
+  await request(
+    upstream(`device/default/${DEVICE}/state/update`, {
+      event_id: 's3',
+      timestamp: 1003,
+      device: { name: DEVICE, state: 'online' },
+    }),
+  );
+  await eventually('the reason gone once online', async () => {
+    const s = (await deviceStatus()) as
+      { status?: { state?: string; extensions?: Record<string, unknown> } } | undefined;
+    return s?.status?.state === 'online' && s.status.extensions?.['stateReason'] === undefined
+      ? true
+      : undefined;
+  });
   const devicesTable = await f.kubectlOk(['get', 'devices', '-n', 'default']);
   assert.match(devicesTable, new RegExp(`${DEVICE}\\s+${NODE}\\s+modbus-thermometer\\s+modbus`));
 });

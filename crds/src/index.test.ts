@@ -281,7 +281,7 @@ describe('kubeEdgeCrds', () => {
 
   const PRINTER_COLUMNS: Record<string, string[] | undefined> = {
     'devices.devices.kubeedge.io': ['Node', 'Model', 'Protocol', 'Age'],
-    'devicestatuses.devices.kubeedge.io': ['State', 'Reported', 'Age'],
+    'devicestatuses.devices.kubeedge.io': ['State', 'Reported', 'Reason', 'Age'],
   };
 
   for (const e of EXPECTED) {

@@ -330,3 +330,26 @@ test('standalone: `edgeproof mapper` serves a Device of a node joined with --map
     async () => (await reported('modbus-thermometer-03', 'temperature')) !== undefined,
   );
 });
+
+test('bad input: a Device whose visitor config is wrong is unhealthy in DeviceStatus with the reason; edgecore keeps serving the others', async () => {
+  const d = device('modbus-device.yaml', { ip: '127.0.0.1', port: String(modbusPort) });
+  const bad = d.yaml
+    .replaceAll(d.name, 'modbus-thermometer-bad')
+    .replace('register: HoldingRegister', 'register: BogusRegister');
+  await apply('modbus-thermometer-bad', bad);
+  await eventually('the bad Device to be unhealthy with a reason', async () => {
+    const r = await kubectl(kubeconfig, [
+      'get',
+      'devicestatus',
+      'modbus-thermometer-bad',
+      '-o',
+      'jsonpath={.status.state} {.status.extensions.stateReason}',
+    ]);
+    return r.code === 0 && /^unhealthy .*BogusRegister/.test(r.stdout);
+  });
+  const before = await reported(d.name, 'temperature');
+  await eventually(
+    'the good device to keep reporting',
+    async () => (await reported(d.name, 'temperature')) !== before,
+  );
+});

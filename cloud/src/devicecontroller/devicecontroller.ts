@@ -64,7 +64,7 @@ export interface DeviceControllerOptions {
 type StatusSlot = {
   twins: Twin[] | undefined;
   pendingTwins: DeviceTwinUpdate[];
-  pendingState: { state: string; lastOnlineTime?: string } | undefined;
+  pendingState: StateReport | undefined;
   /** ACKs owed once the next write succeeds. */
   acks: Array<{ session: DeviceSession; request: Message }>;
   writing: boolean;
@@ -351,7 +351,7 @@ export class DeviceController {
     device: DeviceObject,
     slot: StatusSlot,
     reports: DeviceTwinUpdate[],
-    state: { state: string; lastOnlineTime?: string } | undefined,
+    state: StateReport | undefined,
   ): Promise<void> {
     const namespace = device.metadata?.namespace ?? '';
     const name = device.metadata?.name ?? '';
@@ -365,17 +365,21 @@ export class DeviceController {
     let twins = slot.twins;
     for (const report of reports) twins = applyTwinReport(twins, report, properties);
     const status: Record<string, unknown> = {};
+    // `extensions` holds what the printer columns show (crds/manifests/devices_v1beta1_devicestatus.yaml).
+    const extensions: Record<string, unknown> = {};
     if (reports.length > 0) {
       status['twins'] = twins;
-      // For the printer column (crds/manifests/devices_v1beta1_devicestatus.yaml).
-      status['extensions'] = { reported: reportedSummary(twins) };
+      extensions['reported'] = reportedSummary(twins);
     }
     if (state) {
       status['state'] = state.state;
       if (state.lastOnlineTime) status['lastOnlineTime'] = state.lastOnlineTime;
+      // Why the device is offline or unhealthy; a merge-patch null removes it once it is not.
+      extensions['stateReason'] = state.reason ?? null;
     }
+    if (Object.keys(extensions).length > 0) status['extensions'] = extensions;
     if (!existing) {
-      await this.createStatus(device, status);
+      await this.createStatus(device, withoutNulls(status));
     } else {
       try {
         await this.api.patchNamespacedCustomObject(
@@ -475,6 +479,16 @@ export class DeviceController {
   }
 }
 
+/** `value` without the null members a merge patch uses for removal (a create has nothing to remove). */
+function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null) continue;
+    out[k] = typeof v === 'object' && !Array.isArray(v) ? withoutNulls(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
 /** `name=value,…` of the reported twins, for `kubectl get devicestatuses`. */
 function reportedSummary(twins: readonly Twin[]): string {
   return twins
@@ -488,7 +502,9 @@ function keyOf(device: DeviceObject): string {
 }
 
 /** The state report's content (`dttype.BuildDeviceState`: `{device: {state, last_online}}`), or a bare `{state}`. */
-function parseState(content: unknown, where: string): { state: string; lastOnlineTime?: string } {
+type StateReport = { state: string; lastOnlineTime?: string; reason?: string };
+
+function parseState(content: unknown, where: string): StateReport {
   let parsed: unknown = content;
   if (typeof content === 'string') {
     try {
@@ -499,11 +515,16 @@ function parseState(content: unknown, where: string): { state: string; lastOnlin
   }
   const v = parsed as {
     state?: unknown;
-    device?: { state?: unknown; last_online?: unknown; lastOnlineTime?: unknown };
+    device?: { state?: unknown; last_online?: unknown; lastOnlineTime?: unknown; reason?: unknown };
   } | null;
   const state = v?.device?.state ?? v?.state;
   if (typeof state !== 'string' || state === '')
     throw new InvalidInputError(`${where}: no device state in the report`);
   const last = v?.device?.last_online ?? v?.device?.lastOnlineTime;
-  return { state, ...(typeof last === 'string' && last !== '' ? { lastOnlineTime: last } : {}) };
+  const reason = v?.device?.reason;
+  return {
+    state,
+    ...(typeof last === 'string' && last !== '' ? { lastOnlineTime: last } : {}),
+    ...(typeof reason === 'string' && reason !== '' ? { reason: reason.slice(0, 512) } : {}),
+  };
 }

@@ -593,7 +593,13 @@ export class DeviceTwin implements TwinTopicHandler {
     }
     const state: DeviceStateUpdate = {
       ...this.base(request.event_id || this.newId(), now),
-      device: { name, state: request.state, last_online: lastOnline },
+      // `reason` (edgeproof's, from our mappers) says why a device is offline or unhealthy.
+      device: {
+        name,
+        state: request.state,
+        last_online: lastOnline,
+        ...(request.reason !== undefined ? { reason: request.reason } : {}),
+      },
     };
     this.publish(resultTopic, state);
     this.opts.outbox.reportState(namespace, name, state);
