@@ -382,20 +382,11 @@ export class DeviceController {
       await this.createStatus(device, withoutNulls(status));
     } else {
       try {
-        await this.api.patchNamespacedCustomObject(
-          {
-            group: DEVICES_GROUP,
-            version: VERSION,
-            namespace,
-            plural: 'devicestatuses',
-            name,
-            body: { status },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
+        await this.patchStatus(namespace, name, status);
       } catch (err) {
         if (apiStatusCode(err) !== 404) throw kubeApiError(`patch devicestatus ${namespace}/${name}`, err);
-        await this.createStatus(device, status); // deleted meanwhile (or by the user): make it again
+        // Deleted meanwhile (or by the user): make it again.
+        await this.createStatus(device, withoutNulls(status));
       }
     }
     slot.twins = twins;
@@ -453,18 +444,16 @@ export class DeviceController {
       });
     } catch (err) {
       if (apiStatusCode(err) !== 409) throw kubeApiError(`create devicestatus ${namespace}/${name}`, err);
-      await this.api.patchNamespacedCustomObject(
-        {
-          group: DEVICES_GROUP,
-          version: VERSION,
-          namespace,
-          plural: 'devicestatuses',
-          name,
-          body: { status },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await this.patchStatus(namespace, name, status); // created meanwhile: merge into it
     }
+  }
+
+  /** Merge-patches `.status` through the main resource (the CRD has no status subresource, §8.1). */
+  private async patchStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
+    await this.api.patchNamespacedCustomObject(
+      { group: DEVICES_GROUP, version: VERSION, namespace, plural: 'devicestatuses', name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 
   /** §7.4 cloud ACK: resource `twin`, group `twin`, operation `response`, content `OK`. */
