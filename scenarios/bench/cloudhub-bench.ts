@@ -12,7 +12,7 @@
 // restart or a power cut of a site: "connected" is when every WebSocket session is up, "registered"
 // when every Node object exists (register + lease through edgecontroller into the API server).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import { SystemClock, silentLogger } from '@edgeproof/core';
 import { ApiServer } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
 import type { FleetConfig } from './edge-fleet.ts';
+import { cpuSeconds, memoryMb, stopChild } from './process-stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.BENCH_NODES ?? '1000,5000').split(',').map(Number);
@@ -51,29 +52,6 @@ function waitFor<T>(what: string, timeoutMs: number, arm: (done: (v: T) => void)
       resolveWait(v);
     });
   });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
-}
-
-/** VmRSS and VmHWM (peak) of a process, in MB. */
-function memoryMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // Fields 14 and 15 of proc(5), utime and stime, in clock ticks (100 per second on Linux).
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
 }
 
 function fleets(n: number): Array<{ from: number; count: number }> {

@@ -14,6 +14,7 @@ import { SystemClock, silentLogger } from '@edgeproof/core';
 import { ApiServer, CloudCore } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
 import { EdgeCore } from '@edgeproof/edge';
+import { percentile } from './process-stats.ts';
 
 const NODES = Number(process.env.BENCH_POD_NODES ?? 10);
 const PODS = Number(process.env.BENCH_PODS ?? 100);
@@ -23,10 +24,6 @@ const SLEEP_SECONDS = '86399';
 const clock = new SystemClock();
 const logger = silentLogger();
 const dir = mkdtempSync(join(tmpdir(), 'edgeproof-pod-bench-'));
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-}
 
 function summary(ms: number[]): { n: number; p50: number; p99: number; max: number } {
   const s = [...ms].sort((a, b) => a - b);

@@ -27,7 +27,7 @@
 // DeviceStatus showed it or a newer value of the same device. BENCH_TWIN_CPU_PROF=<dir> writes a
 // V8 CPU profile of each process for each measured window.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,7 @@ import { Session } from 'node:inspector/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { connect, type MqttClient } from 'mqtt';
 import { SystemClock, createLogger, silentLogger } from '@edgeproof/core';
+import { cpuSeconds, memoryMb, percentile, stopChild } from './process-stats.ts';
 // Each process imports only what its role runs (dynamic imports below), so that the RSS figures
 // are of the role: @kubernetes/client-node alone is ~90 MB, and the edges do not load the cloud.
 
@@ -341,32 +342,6 @@ class Replies {
       this.waiting.push(waiter);
     });
   }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
-}
-
-/** VmRSS and VmHWM (peak) of a process, in MB. */
-function memoryMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-}
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
 function summary(ms: number[]): { n: number; p50: number; p90: number; p99: number; max: number } {
