@@ -88,6 +88,28 @@ function device(file: string, configData: Record<string, unknown>): { name: stri
   return { name: d.metadata.name, yaml: stringify(d) };
 }
 
+/** Coil 1 of the Modbus device on `port`, read by mbpoll (an independent Modbus client). */
+async function readCoil1(port: number): Promise<number | undefined> {
+  const { stdout } = await exec('mbpoll', [
+    '-m',
+    'tcp',
+    '-a',
+    '1',
+    '-r',
+    '1',
+    '-c',
+    '1',
+    '-t',
+    '0',
+    '-1',
+    '-p',
+    String(port),
+    '127.0.0.1',
+  ]);
+  const value = /\[1\]:\s+(\d)/.exec(stdout)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
 async function apply(name: string, yaml: string): Promise<void> {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
@@ -144,23 +166,7 @@ test('Modbus: reported values in DeviceStatus within two collect cycles; a patch
     '[{"op":"replace","path":"/spec/properties/1/desired/value","value":"0"}]',
   ]);
   await eventually('mbpoll to read coil 1 as 0', async () => {
-    const { stdout } = await exec('mbpoll', [
-      '-m',
-      'tcp',
-      '-a',
-      '1',
-      '-r',
-      '1',
-      '-c',
-      '1',
-      '-t',
-      '0',
-      '-1',
-      '-p',
-      String(port),
-      '127.0.0.1',
-    ]);
-    return /\[1\]:\s+0/.test(stdout);
+    return (await readCoil1(port)) === 0;
   });
   await eventually(
     'the reported value to follow',
@@ -206,23 +212,7 @@ test('MQTT topics only: mosquitto_pub sets an expected value, mosquitto_sub rece
   const delta = JSON.parse(deltaText) as { delta: Record<string, string> };
   assert.equal(delta.delta['temperature-enable'], '1');
   await eventually('mbpoll to read coil 1 as 1 again', async () => {
-    const { stdout } = await exec('mbpoll', [
-      '-m',
-      'tcp',
-      '-a',
-      '1',
-      '-r',
-      '1',
-      '-c',
-      '1',
-      '-t',
-      '0',
-      '-1',
-      '-p',
-      String(modbusPort),
-      '127.0.0.1',
-    ]);
-    return /\[1\]:\s+1/.test(stdout);
+    return (await readCoil1(modbusPort)) === 1;
   });
 });
 
