@@ -1,68 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import {
-  FakeClock,
   MESSAGE_OK,
   deviceTopic,
   membershipTopic,
-  messageBuilder,
-  parseTwinTopic,
-  silentLogger,
   type DeviceTwinUpdate,
   type Message,
 } from '@edgeproof/core';
-import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
-import { DeviceStore } from './device-store.ts';
-import { DeviceTwin } from './device-twin.ts';
-import { ReportOutbox } from './report-outbox.ts';
-import { MemoryCloudLink, RecordingPublisher, sequentialIds, tempDir } from './test-kit.ts';
+import { twinHarness } from './test-kit.ts';
 
 const NODE = 'edge-1';
 
 function setup(t: { after: (fn: () => void) => void }, up = true) {
-  const dir = tempDir(t, 'device-twin-');
-  const clock = new FakeClock();
-  const cloud = new MemoryCloudLink(up);
-  const mqtt = new RecordingPublisher();
-  const cloudMsgs = messageBuilder({ clock, newId: sequentialIds('c-') });
-  const open = () => {
-    const store = DeviceStore.open(join(dir, 'edgecore.db'));
-    const queue = UpstreamQueue.open(join(dir, 'reports.db'));
-    t.after(() => {
-      store.close();
-      queue.close();
-    });
-    const outbox = new ReportOutbox({
-      queue,
-      cloud,
-      clock,
-      logger: silentLogger(),
-      newId: sequentialIds('r-'),
-    });
-    const twin = new DeviceTwin({
-      nodeName: NODE,
-      store,
-      outbox,
-      mqtt,
-      cloud,
-      clock,
-      logger: silentLogger(),
-      newId: sequentialIds('t-'),
-    });
-    twin.start();
-    t.after(() => twin.stop());
-    return { twin, store, queue };
-  };
-  /** A mapper publishing on a device topic. */
-  const mapper = (twin: DeviceTwin, topic: string, payload: unknown) => {
-    const parsed = parseTwinTopic(topic);
-    assert.ok(parsed);
-    twin.handleTwinTopic(
-      parsed,
-      Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
-    );
-  };
+  const { clock, cloud, mqtt, cloudMsgs, open, mapper } = twinHarness(t, 'device-twin-', up);
   const fromCloud = (
     resource: string,
     content: unknown,

@@ -5,7 +5,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResourceBusyError, type Message } from '@edgeproof/core';
+import assert from 'node:assert/strict';
+import {
+  FakeClock,
+  ResourceBusyError,
+  messageBuilder,
+  parseTwinTopic,
+  silentLogger,
+  type Message,
+} from '@edgeproof/core';
+import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
+import { DeviceStore } from './device-store.ts';
+import { DeviceTwin, type DeviceTwinOptions } from './device-twin.ts';
+import { ReportOutbox, type ReportOutboxOptions } from './report-outbox.ts';
 import type { CloudLink } from '../eventbus/cloud-link.ts';
 import type { TwinPublisher } from '../eventbus/eventbus.ts';
 import type { PublishOptions } from '../eventbus/hub-client.ts';
@@ -77,4 +89,64 @@ export function tempDir(t: { after: (fn: () => void) => void }, prefix: string):
 export function sequentialIds(prefix = 'id-'): () => string {
   let n = 0;
   return () => `${prefix}${++n}`;
+}
+
+/**
+ * A DeviceTwin over real SQLite files in a temporary folder, on a FakeClock, with an in-memory cloud
+ * link and a recording publisher. `open()` (again after a close, for restarts) builds the store,
+ * the report queue, the outbox and the twin, with the caller's extra options.
+ */
+export function twinHarness(t: { after: (fn: () => void) => void }, prefix: string, up = true) {
+  const dir = tempDir(t, prefix);
+  const clock = new FakeClock();
+  const cloud = new MemoryCloudLink(up);
+  const mqtt = new RecordingPublisher();
+  const cloudMsgs = messageBuilder({ clock, newId: sequentialIds('c-') });
+  const open = (
+    extra: {
+      outbox?: Partial<ReportOutboxOptions>;
+      twin?: Partial<DeviceTwinOptions>;
+      /** Stop the twin when the test ends (default); false when the test stops it itself. */
+      stopAfterTest?: boolean;
+    } = {},
+  ) => {
+    const store = DeviceStore.open(join(dir, 'edgecore.db'));
+    const queue = UpstreamQueue.open(join(dir, 'reports.db'));
+    t.after(() => {
+      store.close();
+      queue.close();
+    });
+    const outbox = new ReportOutbox({
+      queue,
+      cloud,
+      clock,
+      logger: silentLogger(),
+      newId: sequentialIds('r-'),
+      ...extra.outbox,
+    });
+    const twin = new DeviceTwin({
+      nodeName: 'edge-1',
+      store,
+      outbox,
+      mqtt,
+      cloud,
+      clock,
+      logger: silentLogger(),
+      newId: sequentialIds('t-'),
+      ...extra.twin,
+    });
+    twin.start();
+    if (extra.stopAfterTest !== false) t.after(() => twin.stop());
+    return { twin, store, queue, outbox };
+  };
+  /** A mapper publishing on a device topic. */
+  const mapper = (twin: DeviceTwin, topic: string, payload: unknown): void => {
+    const parsed = parseTwinTopic(topic);
+    assert.ok(parsed);
+    twin.handleTwinTopic(
+      parsed,
+      Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
+    );
+  };
+  return { dir, clock, cloud, mqtt, cloudMsgs, open, mapper };
 }

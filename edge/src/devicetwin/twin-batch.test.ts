@@ -5,67 +5,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  FakeClock,
-  deviceTopic,
-  messageBuilder,
-  parseTwinTopic,
-  silentLogger,
-  type DeviceTwinUpdate,
-  type Message,
-} from '@edgeproof/core';
-import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
-import { DeviceStore } from './device-store.ts';
-import { DeviceTwin } from './device-twin.ts';
-import { ReportOutbox } from './report-outbox.ts';
-import { MemoryCloudLink, RecordingPublisher, sequentialIds, tempDir } from './test-kit.ts';
+import { deviceTopic, type DeviceTwinUpdate, type Message } from '@edgeproof/core';
+import { twinHarness } from './test-kit.ts';
 
 const DELAY = 5;
 
 function setup(t: { after: (fn: () => void) => void }) {
-  const dir = tempDir(t, 'twin-batch-');
-  const clock = new FakeClock();
-  const cloud = new MemoryCloudLink(true);
-  const mqtt = new RecordingPublisher();
-  const cloudMsgs = messageBuilder({ clock, newId: sequentialIds('c-') });
-  const open = (opts: { coalesce?: boolean } = {}) => {
-    const store = DeviceStore.open(join(dir, 'edgecore.db'));
-    const queue = UpstreamQueue.open(join(dir, 'reports.db'));
-    t.after(() => {
-      store.close();
-      queue.close();
+  const h = twinHarness(t, 'twin-batch-');
+  const { dir, clock, cloud, mqtt, cloudMsgs, mapper } = h;
+  const open = (opts: { coalesce?: boolean } = {}) =>
+    h.open({
+      outbox: { coalesceWhileInFlight: opts.coalesce ?? true, removeDelayMs: 50 },
+      twin: { batch: { delayMs: DELAY, maxUpdates: 3 } },
+      stopAfterTest: false,
     });
-    const outbox = new ReportOutbox({
-      queue,
-      cloud,
-      clock,
-      logger: silentLogger(),
-      newId: sequentialIds('r-'),
-      coalesceWhileInFlight: opts.coalesce ?? true,
-      removeDelayMs: 50,
-    });
-    const twin = new DeviceTwin({
-      nodeName: 'edge-1',
-      store,
-      outbox,
-      mqtt,
-      cloud,
-      clock,
-      logger: silentLogger(),
-      newId: sequentialIds('t-'),
-      batch: { delayMs: DELAY, maxUpdates: 3 },
-    });
-    twin.start();
-    return { twin, store, queue, outbox };
-  };
-  const mapper = (twin: DeviceTwin, topic: string, payload: unknown) => {
-    const parsed = parseTwinTopic(topic);
-    assert.ok(parsed);
-    twin.handleTwinTopic(
-      parsed,
-      Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
-    );
-  };
   const membership = (names: string[]): Message =>
     cloudMsgs.newMessage({
       source: 'devicecontroller',
