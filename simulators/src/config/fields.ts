@@ -4,7 +4,7 @@
  * then, so one pass finds every mistake.
  */
 import { parseDuration } from '../duration.ts';
-import type { FieldPath, IssueList } from './config-error.ts';
+import { formatPath, type FieldPath, type IssueList } from './config-error.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -37,6 +37,44 @@ export function list(value: unknown, path: FieldPath, issues: IssueList): unknow
     return undefined;
   }
   return value as unknown[];
+}
+
+/** A list with at least one entry (`what` names the entries in the problem). */
+export function nonEmptyList(
+  value: unknown,
+  path: FieldPath,
+  issues: IssueList,
+  what: string,
+): unknown[] | undefined {
+  const raw = list(value, path, issues);
+  if (!raw) return undefined;
+  if (raw.length === 0) {
+    issues.add(path, `needs at least one ${what}`);
+    return undefined;
+  }
+  return raw;
+}
+
+/**
+ * Records that entry `index` of the list at `listPath` has `value` in its `field`, which must be
+ * unique in the list; a repeat is a problem naming the first entry (`the name`, `the NodeId`).
+ */
+export function claimUnique(
+  seen: Map<string, number>,
+  value: string,
+  index: number,
+  listPath: FieldPath,
+  field: string,
+  label: string,
+  issues: IssueList,
+): void {
+  const first = seen.get(value);
+  if (first !== undefined)
+    issues.add(
+      [...listPath, index, field],
+      `${value} is already ${label} of ${formatPath([...listPath, first])}`,
+    );
+  else seen.set(value, index);
 }
 
 type NumberRule = { min?: number; max?: number; integer?: boolean; nonZero?: boolean };

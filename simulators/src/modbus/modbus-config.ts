@@ -2,9 +2,8 @@
  * Strict checking of Modbus simulator settings, from a YAML file or from code: one pass, every
  * problem reported with its field (and line, for files).
  */
-import { formatPath, type FieldPath, type IssueList } from '../config/config-error.ts';
+import type { FieldPath, IssueList } from '../config/config-error.ts';
 import {
-  list,
   mapping,
   number,
   oneOf,
@@ -13,6 +12,8 @@ import {
   optionalOneOf,
   optionalString,
   string,
+  claimUnique,
+  nonEmptyList,
 } from '../config/fields.ts';
 import { parseSignal, type ParseSignalOptions } from '../signals/parse-signal.ts';
 import {
@@ -92,12 +93,8 @@ export function parseModbusPoints(
   issues: IssueList,
   options: ParseSignalOptions = {},
 ): ModbusPoint[] | undefined {
-  const raw = list(value, path, issues);
+  const raw = nonEmptyList(value, path, issues, 'point');
   if (!raw) return undefined;
-  if (raw.length === 0) {
-    issues.add(path, 'needs at least one point');
-    return undefined;
-  }
   const before = issues.count;
   const points: ModbusPoint[] = [];
   const names = new Map<string, number>();
@@ -120,12 +117,7 @@ export function parseModbusPoints(
     const description = optionalString(o, 'description', at, issues);
     const signal =
       o.signal === undefined ? undefined : parseSignal(o.signal, [...at, 'signal'], issues, options);
-    if (name !== undefined) {
-      const first = names.get(name);
-      if (first !== undefined)
-        issues.add([...at, 'name'], `${name} is already the name of ${formatPath([...path, first])}`);
-      else names.set(name, i);
-    }
+    if (name !== undefined) claimUnique(names, name, i, path, 'name', 'the name', issues);
     if (register !== undefined && isBitTable(register)) {
       if (dataType !== undefined && dataType !== 'boolean') {
         issues.add([...at, 'dataType'], `${an(register)} holds one bit: use boolean or leave dataType out`);

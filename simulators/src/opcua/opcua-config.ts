@@ -1,5 +1,5 @@
 /** Strict checking of OPC UA simulator settings, from a YAML file or from code. */
-import { formatPath, type FieldPath, type IssueList } from '../config/config-error.ts';
+import type { FieldPath, IssueList } from '../config/config-error.ts';
 import {
   list,
   mapping,
@@ -8,6 +8,8 @@ import {
   optionalNumber,
   optionalString,
   string,
+  claimUnique,
+  nonEmptyList,
 } from '../config/fields.ts';
 import { parseSignal, type ParseSignalOptions } from '../signals/parse-signal.ts';
 import {
@@ -150,12 +152,8 @@ export function parseOpcUaPoints(
   issues: IssueList,
   options: ParseSignalOptions = {},
 ): OpcUaPoint[] | undefined {
-  const raw = list(value, path, issues);
+  const raw = nonEmptyList(value, path, issues, 'point');
   if (!raw) return undefined;
-  if (raw.length === 0) {
-    issues.add(path, 'needs at least one point');
-    return undefined;
-  }
   const before = issues.count;
   const points: OpcUaPoint[] = [];
   const names = new Map<string, number>();
@@ -173,12 +171,7 @@ export function parseOpcUaPoints(
     const description = optionalString(o, 'description', at, issues);
     const signal =
       o.signal === undefined ? undefined : parseSignal(o.signal, [...at, 'signal'], issues, options);
-    if (name !== undefined) {
-      const first = names.get(name);
-      if (first !== undefined)
-        issues.add([...at, 'name'], `${name} is already the name of ${formatPath([...path, first])}`);
-      else names.set(name, i);
-    }
+    if (name !== undefined) claimUnique(names, name, i, path, 'name', 'the name', issues);
     if (nodeId !== undefined) {
       if (!POINT_NODE_ID.test(nodeId)) {
         issues.add(
@@ -186,10 +179,7 @@ export function parseOpcUaPoints(
           `${JSON.stringify(nodeId)} is not a NodeId of the simulator's namespace: write ns=1;s=Name or ns=1;i=123`,
         );
       } else {
-        const first = nodeIds.get(nodeId);
-        if (first !== undefined)
-          issues.add([...at, 'nodeId'], `${nodeId} is already the NodeId of ${formatPath([...path, first])}`);
-        else nodeIds.set(nodeId, i);
+        claimUnique(nodeIds, nodeId, i, path, 'nodeId', 'the NodeId', issues);
       }
     }
     if (dataType !== undefined && dataType !== 'String' && signal !== undefined) {
