@@ -73,6 +73,7 @@ export class ApiServer {
     const tokens = await ServiceAccountTokenIssuer.load(join(dataDir, 'pki'));
     this.storage = new Storage({
       path: join(dataDir, 'apiserver.db'),
+      logger: logger.child('storage'),
       ...(this.options.historySize ? { historySize: this.options.historySize } : {}),
     });
     const types = new ResourceTypes(builtinResourceTypes());

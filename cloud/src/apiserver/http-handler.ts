@@ -287,7 +287,7 @@ export class ApiHttpHandler {
     type: ResourceType,
     ns: string | undefined,
     q: URLSearchParams,
-  ): void {
+  ): Promise<void> {
     const result = this.options.registry.list(type, ns, listOptions(q));
     if (wantsTable(req.headers.accept ?? '')) {
       return this.json(res, 200, this.table(type, result.items, q, result.resourceVersion, result.continue));
@@ -299,14 +299,18 @@ export class ApiHttpHandler {
    * A watch stream: chunked newline-delimited JSON events (kubectl-contract.md §5). An expired
    * resourceVersion is sent as an ERROR event with a 410 Status, as kube's watch cache does.
    */
-  private watch(
+  private async watch(
     req: IncomingMessage,
     res: ServerResponse,
     type: ResourceType,
     ns: string | undefined,
     q: URLSearchParams,
-  ): void {
+  ): Promise<void> {
     const { clock, registry } = this.options;
+    // Start from committed state only: the initial events and the resourceVersions the client
+    // gets must survive a crash.
+    await registry.settled();
+    if (res.destroyed) return; // the client left while the commit was pending
     const asTable = wantsTable(req.headers.accept ?? '');
     res.writeHead(200, {
       'Content-Type': 'application/json',
@@ -400,7 +404,22 @@ export class ApiHttpHandler {
     });
   }
 
-  private json(
+  /**
+   * Answers once every write made so far is committed (Storage: grouped commits), so that a
+   * client never sees, or is told it made, a change the disk does not have.
+   */
+  private async json(
+    res: ServerResponse,
+    code: number,
+    body: unknown,
+    contentType = 'application/json',
+    warnings: string[] = [],
+  ): Promise<void> {
+    await this.options.registry.settled();
+    this.writeJson(res, code, body, contentType, warnings);
+  }
+
+  private writeJson(
     res: ServerResponse,
     code: number,
     body: unknown,
@@ -441,7 +460,8 @@ export class ApiHttpHandler {
       res.destroy();
       return;
     }
-    this.json(res, apiError.code, apiError.toStatus());
+    // A refusal reports no write, so it need not wait for a commit (and a failed commit lands here).
+    this.writeJson(res, apiError.code, apiError.toStatus());
   }
 }
 

@@ -119,6 +119,11 @@ export class Registry {
     return String(this.storage.currentRv());
   }
 
+  /** Resolves when every write made so far is committed (Storage.settled); answer clients after it. */
+  settled(): Promise<void> {
+    return this.storage.settled();
+  }
+
   mustType(group: string, version: string, plural: string): ResourceType {
     const type = this.types.find(group, version, plural);
     if (!type)
@@ -462,8 +467,10 @@ export class Registry {
     if (fromRv !== undefined && fromRv < this.storage.oldestResumableRv()) {
       throw gone(`too old resource version: ${fromRv} (${this.storage.oldestResumableRv() + 1})`);
     }
+    // What the replay below covers; a change at or before it that commits later is not repeated.
+    const seenUpTo = fromRv ?? this.storage.currentRv();
     const deliver = (change: StoredChange): void => {
-      if (!inScope(change.object)) return;
+      if (change.rv <= seenUpTo || !inScope(change.object)) return;
       const now = change.type !== 'DELETED' && match(change.object);
       const before =
         change.previous !== undefined && change.type !== 'ADDED' ? match(change.previous) : undefined;

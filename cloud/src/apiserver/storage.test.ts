@@ -1,0 +1,164 @@
+// Grouped commits of the API server's SQLite storage, checked against the database file itself:
+// a second connection (as another process would) sees only what is committed.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, beforeEach, test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { createLogger, silentLogger } from '@edgeproof/core';
+import { Storage, type StoredChange } from './storage.ts';
+import type { KubeObject } from './types.ts';
+
+const dirs: string[] = [];
+let path: string;
+
+beforeEach(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeproof-storage-'));
+  dirs.push(dir);
+  path = join(dir, 'apiserver.db');
+});
+
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function configMap(name: string, value: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    data: { value },
+  };
+}
+
+function valueOf(object: KubeObject | undefined): unknown {
+  return (object?.data as { value?: string } | undefined)?.value;
+}
+
+/** The objects another connection to the same file can read: the committed ones. */
+function committedNames(): string[] {
+  const reader = new Database(path, { readonly: true });
+  try {
+    return reader
+      .prepare<[], { name: string }>("SELECT name FROM objects WHERE resource = 'configmaps' ORDER BY name")
+      .all()
+      .map((r) => r.name);
+  } finally {
+    reader.close();
+  }
+}
+
+test('the writes of one turn commit together at its end; listeners hear of them only then', async () => {
+  const storage = new Storage({ path, logger: silentLogger() });
+  const heard: StoredChange[] = [];
+  storage.subscribe('configmaps', (change) => heard.push(change));
+  storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  storage.put('configmaps', 'default', 'b', configMap('b', '1'));
+  // Visible to this process's reads and writes at once (the registry's read-modify-write) ...
+  assert.equal(valueOf(storage.get('configmaps', 'default', 'a')?.object), '1');
+  assert.equal(storage.currentRv(), 2);
+  // ... but not yet on disk, and no listener has been told.
+  assert.deepEqual(committedNames(), []);
+  assert.equal(heard.length, 0);
+  await storage.settled();
+  assert.deepEqual(committedNames(), ['a', 'b']);
+  assert.deepEqual(
+    heard.map((c) => [c.type, c.name, c.rv]),
+    [
+      ['ADDED', 'a', 1],
+      ['ADDED', 'b', 2],
+    ],
+  );
+  storage.close();
+});
+
+test('settled() resolves at once when nothing is pending, and after the commit when something is', async () => {
+  const storage = new Storage({ path, logger: silentLogger() });
+  await storage.settled();
+  storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  let done = false;
+  const settled = storage.settled().then(() => (done = true));
+  assert.equal(done, false);
+  await settled;
+  assert.equal(done, true);
+  assert.deepEqual(committedNames(), ['a']);
+  storage.close();
+});
+
+test('a write made by a listener during a commit joins the next batch, and settled() waits for it too', async () => {
+  const storage = new Storage({ path, logger: silentLogger() });
+  storage.subscribe('configmaps', (change) => {
+    if (change.name === 'a') storage.put('configmaps', 'default', 'follow-up', configMap('follow-up', '1'));
+  });
+  storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  await storage.settled();
+  assert.deepEqual(committedNames(), ['a', 'follow-up']);
+  storage.close();
+});
+
+test('the change-log replay covers committed changes only, so a pending change is not delivered twice', async () => {
+  const storage = new Storage({ path, logger: silentLogger() });
+  const created = storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  await storage.settled();
+  storage.put('configmaps', 'default', 'a', configMap('a', '2'), created.object);
+  // A watcher subscribing now and replaying from rv 0, in the same tick, as the registry does.
+  const seen: number[] = [];
+  storage.subscribe('configmaps', (c) => seen.push(c.rv));
+  for (const c of storage.changesSince('configmaps', 0)) seen.push(c.rv);
+  assert.deepEqual(seen, [1]);
+  await nextTurn();
+  assert.deepEqual(seen, [1, 2]);
+  storage.close();
+});
+
+test('a failed write inside a batch is undone alone; the rest of the batch commits', async () => {
+  const storage = new Storage({ path, logger: silentLogger() });
+  storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  assert.throws(
+    () =>
+      storage.transaction(() => {
+        storage.put('configmaps', 'default', 'b', configMap('b', '1'));
+        throw new Error('validation failed half way');
+      }),
+    /half way/,
+  );
+  await storage.settled();
+  assert.deepEqual(committedNames(), ['a']);
+  storage.close();
+});
+
+test('close() commits what is pending, and a reopened database resumes its resourceVersion', () => {
+  const first = new Storage({ path, logger: silentLogger() });
+  const created = first.put('configmaps', 'default', 'a', configMap('a', '1'));
+  first.put('configmaps', 'default', 'a', configMap('a', '2'), created.object);
+  first.close();
+  const second = new Storage({ path, logger: silentLogger() });
+  assert.equal(second.currentRv(), 2);
+  assert.equal(valueOf(second.get('configmaps', 'default', 'a')?.object), '2');
+  assert.deepEqual(
+    second.changesSince('configmaps', 0).map((c) => c.type),
+    ['ADDED', 'MODIFIED'],
+  );
+  second.close();
+});
+
+test('a listener that throws is logged and does not keep the others from the change', async () => {
+  const lines: string[] = [];
+  const storage = new Storage({
+    path,
+    logger: createLogger('storage', { write: (line) => lines.push(line) }),
+  });
+  const heard: string[] = [];
+  storage.subscribe('configmaps', () => {
+    throw new Error('broken listener');
+  });
+  storage.subscribeAll((c) => heard.push(c.name));
+  storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  await storage.settled();
+  assert.deepEqual(heard, ['a']);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] ?? '', /ERROR storage change listener failed .*name=a .*broken listener/);
+  storage.close();
+});
