@@ -15,14 +15,16 @@
  * Up: `device/<ns>/<name>/twin/edge_updated` and `…/state/update` from the node the Device is bound
  * to (another node's report is refused: identity is the certificate's, §2.2) are written to the
  * DeviceStatus of the same name, created with an owner reference to the Device when missing. Writes
- * are coalesced per device: while one is in flight, later reports merge into the next, so a fleet
- * reporting faster than the API server writes costs one write per device at a time, not a queue.
+ * are coalesced per device: while one is in flight or waiting for its turn, later reports merge into
+ * the next, so a fleet reporting faster than the API server writes costs one write per device at a
+ * time, not a queue.
  * The edge gets its ACK (resource `twin`, group `twin`, operation `response`, content `OK`, §7.4)
  * once the write that carries its report has succeeded; until then it resends (its queue is durable).
  */
 import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import {
+  ConcurrencyLimit,
   InvalidInputError,
   MESSAGE_OK,
   errorMessage,
@@ -42,9 +44,12 @@ import { DEVICES_API_VERSION, DEVICES_GROUP, type Twin } from '@edgeproof/crds';
 import { apiStatusCode, kubeApiError } from '../cloudhub/kube-errors.ts';
 import type { DeviceObject } from '../edgecontroller/downstream-desired.ts';
 import { KeptInformer } from '../kube-informer.ts';
+import { DEFAULT_MAX_API_CONNECTIONS } from '../kube-connection-pool.ts';
 import { applyTwinReport, changedTwins, membershipDevice, propertyNames } from './device-twins.ts';
 
 const VERSION = 'v1beta1';
+/** DeviceStatus writes in flight at once: as many as cloudcore's API connections, none waiting in the pool. */
+const STATUS_WRITES = DEFAULT_MAX_API_CONNECTIONS;
 
 /** What DeviceController needs of a cloudhub session (`cloudhub/node-session.ts`). */
 export interface DeviceSession {
@@ -81,6 +86,9 @@ export class DeviceController {
   private readonly known = new Map<string, DeviceObject>();
   private readonly slots = new Map<string, StatusSlot>();
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly statusWrites = new ConcurrencyLimit(STATUS_WRITES);
+  /** Slots with a write in flight or waiting for its turn. */
+  private slotsWriting = 0;
 
   constructor(options: DeviceControllerOptions) {
     this.options = options;
@@ -142,7 +150,7 @@ export class DeviceController {
 
   /** Resolves when no DeviceStatus write is in flight (tests, shutdown). */
   idle(): Promise<void> {
-    if ([...this.slots.values()].every((s) => !s.writing)) return Promise.resolve();
+    if (this.slotsWriting === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -316,16 +324,26 @@ export class DeviceController {
     return slot;
   }
 
-  /** Writes what `slot` holds, one write at a time per device; reports arriving meanwhile wait for the next. */
+  /**
+   * Writes what `slot` holds, one write at a time per device and at most STATUS_WRITES at once;
+   * reports arriving meanwhile wait for the next. What is written is taken when the write starts,
+   * not when it was asked for, so a device waiting for its turn writes its newest values: a
+   * queue of requests in the HTTP pool instead would write values as old as the queue is long.
+   */
   private write(device: DeviceObject, slot: StatusSlot): void {
     if (slot.writing) return;
     slot.writing = true;
-    const reports = slot.pendingTwins.splice(0);
-    const state = slot.pendingState;
-    slot.pendingState = undefined;
-    const acks = slot.acks.splice(0);
-    void this.writeStatus(device, slot, reports, state)
-      .then(async () => {
+    this.slotsWriting++;
+    void this.statusWrites
+      .run(async () => {
+        const reports = slot.pendingTwins.splice(0);
+        const state = slot.pendingState;
+        slot.pendingState = undefined;
+        const acks = slot.acks.splice(0);
+        await this.writeStatus(device, slot, reports, state);
+        return acks;
+      })
+      .then(async (acks) => {
         for (const { session, request } of acks) await this.ack(session, request);
       })
       .catch((err: unknown) => {
@@ -338,10 +356,11 @@ export class DeviceController {
       })
       .finally(() => {
         slot.writing = false;
+        this.slotsWriting--;
         const current = this.devices.informer.get(device.metadata?.name ?? '', device.metadata?.namespace);
         if (current !== undefined && (slot.pendingTwins.length > 0 || slot.pendingState !== undefined)) {
           this.write(current, slot);
-        } else if ([...this.slots.values()].every((s) => !s.writing)) {
+        } else if (this.slotsWriting === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();
         }
       });
