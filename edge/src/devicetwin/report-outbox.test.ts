@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FakeClock, silentLogger, type DeviceTwinUpdate } from '@edgeproof/core';
 import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
-import { ReportOutbox } from './report-outbox.ts';
+import { ReportOutbox, type ReportOutboxOptions } from './report-outbox.ts';
 import { MemoryCloudLink, sequentialIds, tempDir } from './test-kit.ts';
 
-function setup(t: { after: (fn: () => void) => void }, up = false) {
+function setup(t: { after: (fn: () => void) => void }, up = false, extra: Partial<ReportOutboxOptions> = {}) {
   const path = join(tempDir(t, 'report-outbox-'), 'reports.db');
   const clock = new FakeClock();
   const cloud = new MemoryCloudLink(up);
@@ -20,6 +20,7 @@ function setup(t: { after: (fn: () => void) => void }, up = false) {
       logger: silentLogger(),
       newId: sequentialIds('m-'),
       resendIntervalMs: 60_000,
+      ...extra,
     });
     return { queue, outbox };
   };
@@ -122,4 +123,53 @@ test('a reconnect resends everything un-ACKed at once; a refused send is kept', 
   assert.equal(cloud.sent.length, 2, 'after a reconnect the reply to the first may never come');
   outbox.forgetDevice('default', 'a');
   assert.equal(outbox.pending(), 0);
+});
+
+test('a window of un-ACKed messages: the devices past it wait, in order, and go one per ACK with their newest value', (t) => {
+  const { cloud, open } = setup(t, true, { coalesceWhileInFlight: true, maxInFlight: 2 });
+  const { outbox } = open();
+  const value = (m: (typeof cloud.sent)[number] | undefined) =>
+    (m?.content as DeviceTwinUpdate).twin['x']?.actual?.value;
+  for (const name of ['a', 'b', 'c', 'd'])
+    outbox.reportTwins('default', name, { x: actual(`${name}1`, 1) }, 1);
+  assert.deepEqual(cloud.sent.map(value), ['a1', 'b1'], 'two in flight, c and d wait');
+  outbox.reportTwins('default', 'c', { x: actual('c2', 2) }, 2);
+  outbox.reportTwins('default', 'a', { x: actual('a2', 2) }, 2);
+  assert.equal(cloud.sent.length, 2);
+
+  assert.equal(outbox.handleAck(cloud.sent[0]?.header.msg_id ?? ''), true);
+  assert.deepEqual(
+    cloud.sent.map(value),
+    ['a1', 'b1', 'c2'],
+    'c waited longest and goes with its newest value',
+  );
+  assert.equal(outbox.handleAck(cloud.sent[1]?.header.msg_id ?? ''), true);
+  assert.deepEqual(
+    cloud.sent.map(value),
+    ['a1', 'b1', 'c2', 'd1'],
+    'then d; a, ACKed and newer, queues behind',
+  );
+  assert.equal(outbox.handleAck(cloud.sent[2]?.header.msg_id ?? ''), true);
+  assert.deepEqual(cloud.sent.map(value).slice(4), ['a2']);
+  assert.equal(outbox.handleAck(cloud.sent[3]?.header.msg_id ?? ''), true);
+  assert.equal(outbox.handleAck(cloud.sent[4]?.header.msg_id ?? ''), true);
+  assert.equal(outbox.pending(), 0);
+  assert.equal(cloud.sent.length, 5);
+});
+
+test('a reconnect empties the window: replies to what was in flight on the old link never come', (t) => {
+  const { cloud, open } = setup(t, true, { maxInFlight: 1 });
+  const { outbox } = open();
+  outbox.reportTwins('default', 'a', { x: actual('1', 1) }, 1);
+  outbox.reportTwins('default', 'b', { x: actual('1', 1) }, 1);
+  assert.equal(cloud.sent.length, 1);
+  outbox.cloudConnectionChanged(false);
+  outbox.cloudConnectionChanged(true);
+  assert.deepEqual(
+    cloud.sent.map((m) => m.route.resource),
+    ['device/default/a/twin/edge_updated', 'device/default/a/twin/edge_updated'],
+    'the window holds one: a again, b still waits',
+  );
+  outbox.handleAck(cloud.sent[1]?.header.msg_id ?? '');
+  assert.equal(cloud.sent[2]?.route.resource, 'device/default/b/twin/edge_updated');
 });

@@ -28,6 +28,12 @@
  *   go, coalesced, when that message is ACKed (or with the resend): one message per device in
  *   flight, so the rate of messages to the cloud follows the rate the cloud takes them, not the
  *   rate mappers report;
+ * - `maxInFlight`: at most that many messages un-ACKed at once (a window, as TCP's); the devices
+ *   whose turn it is not yet wait, coalescing, in the order they first waited, and go one per ACK.
+ *   Without it a node with hundreds of busy devices keeps hundreds of messages queued in the cloud,
+ *   each carrying a value as old as that queue is long; with it the queue stays at the edge, where
+ *   the value sent is the newest when the cloud can take it (twin bench: report → status latency at
+ *   full rate, README "Performance");
  * - `removeDelayMs`: ACKed rows leave SQLite up to that much later, many in one transaction. They
  *   leave memory at once; a crash before the removal only sends them once more, which the cloud
  *   applies idempotently.
@@ -64,6 +70,8 @@ export interface ReportOutboxOptions {
   coalesceWhileInFlight?: boolean;
   /** Remove ACKed rows from SQLite in batches, at most this much later; default at once. */
   removeDelayMs?: number;
+  /** Messages un-ACKed at once; further reports wait their turn (see the module comment). Default no limit. */
+  maxInFlight?: number;
 }
 
 /** A device's queued twin values. */
@@ -101,6 +109,10 @@ export class ReportOutbox {
     string,
     { sentAt: number; rows: Array<{ key: string; seq: number }> }
   >();
+  /** msg_ids sent on this connection and not ACKed: what counts against `maxInFlight`. */
+  private readonly window = new Set<string>();
+  /** Keys due to go that wait for room in the window, in the order they started waiting. */
+  private readonly waiting = new Set<string>();
   /** Inside `batch`: keys whose row changed in memory and is written at the end of the batch. */
   private staged: Set<string> | undefined;
   /** ACKed rows still to delete from SQLite (`removeDelayMs`). */
@@ -200,6 +212,7 @@ export class ReportOutbox {
       this.opts.queue.remove(key, q.seq);
       rows.delete(key);
       this.staged?.delete(key);
+      this.waiting.delete(key);
     }
   }
 
@@ -208,6 +221,7 @@ export class ReportOutbox {
     const sent = this.inFlight.get(parentId);
     if (sent === undefined) return false;
     this.inFlight.delete(parentId);
+    this.window.delete(parentId);
     const rows = this.load();
     const again: string[] = [];
     for (const { key, seq } of sent.rows) {
@@ -235,20 +249,28 @@ export class ReportOutbox {
         this.log.warn('ACKed report not removed; it will be sent again', { key, error: errorMessage(err) });
       }
     }
-    if (again.length > 0) this.send(again);
+    // Behind the devices already waiting for the window, so that every device gets its turn.
+    for (const key of again) this.waiting.add(key);
+    this.sendWaiting();
     return true;
   }
 
   /** Link up: everything un-ACKed goes again now. Link down: replies to what was in flight may never come. */
   cloudConnectionChanged(up: boolean): void {
     for (const q of this.load().values()) delete q.sentAt;
+    this.window.clear();
+    this.waiting.clear();
     if (up) this.flush();
   }
 
   /** Resend tick: un-ACKed rows whose last send is `resendIntervalMs` old go again. */
   tick(): void {
     const cutoff = this.opts.clock.now() - 2 * this.resendIntervalMs;
-    for (const [id, s] of this.inFlight) if (s.sentAt <= cutoff) this.inFlight.delete(id);
+    for (const [id, s] of this.inFlight) {
+      if (s.sentAt > cutoff) continue;
+      this.inFlight.delete(id);
+      this.window.delete(id);
+    }
     this.flush();
   }
 
@@ -265,8 +287,15 @@ export class ReportOutbox {
     const rows = this.load();
     for (const key of keys) {
       const q = rows.get(key);
-      if (q === undefined) continue;
-      if (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs) continue;
+      if (q === undefined || (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs)) {
+        this.waiting.delete(key);
+        continue;
+      }
+      if (this.windowFull()) {
+        this.waiting.add(key);
+        continue;
+      }
+      this.waiting.delete(key);
       const message = this.build(q);
       try {
         cloud.send(message);
@@ -277,7 +306,20 @@ export class ReportOutbox {
       q.sentAt = now;
       q.sentAs = message.header.msg_id;
       this.inFlight.set(message.header.msg_id, { sentAt: now, rows: [{ key, seq: q.seq }] });
+      this.window.add(message.header.msg_id);
     }
+  }
+
+  /** Sends waiting keys, oldest wait first, while the window has room. */
+  private sendWaiting(): void {
+    for (const key of this.waiting) {
+      if (this.windowFull()) return;
+      this.send([key]);
+    }
+  }
+
+  private windowFull(): boolean {
+    return this.opts.maxInFlight !== undefined && this.window.size >= this.opts.maxInFlight;
   }
 
   /** Deletes the deferred ACKed rows (inside a transaction of the caller's, or alone). */
