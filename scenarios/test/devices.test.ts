@@ -4,21 +4,35 @@
 // (only node, address and cycles changed). Checked: reported values reach DeviceStatus within two
 // collect cycles (plus delivery slack); a patched desired value is written by the mapper and read
 // back from the simulator by mbpoll (Modbus) and by node-opcua-client (OPC UA); a client using only
-// the documented MQTT topics (mosquitto_pub / mosquitto_sub) updates a twin and receives its delta.
+// the documented MQTT topics (mosquitto_pub / mosquitto_sub) updates a twin and receives its delta;
+// Modbus RTU over a serial line (a socat pty pair) reaches a pymodbus slave.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { AttributeIds, MessageSecurityMode, OPCUAClient, SecurityPolicy } from 'node-opcua-client';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { exampleManifestPaths } from '@edgeproof/crds';
-import { eventually, exitOf, freePort, kubectl, kubectlOk, start, up, type Running } from './support/cli.ts';
+import {
+  eventually,
+  exitOf,
+  freePort,
+  kubectl,
+  kubectlOk,
+  start,
+  startProgram,
+  up,
+  type Running,
+} from './support/cli.ts';
 
 const exec = promisify(execFile);
+/** A Modbus RTU slave from pymodbus (Debian's python3-pymodbus), an independent implementation. */
+const RTU_SLAVE = join(dirname(fileURLToPath(import.meta.url)), 'support', 'rtu-slave.py');
 /** Short cycles so the test is quick; "two collect cycles" is asserted against this. */
 const CYCLE_MS = 1000;
 /** Delivery from the mapper through edgecore, cloudhub and the API server, on a loaded CI machine. */
@@ -171,6 +185,57 @@ test('Modbus: reported values in DeviceStatus within two collect cycles; a patch
   await eventually(
     'the reported value to follow',
     async () => (await reported(d.name, 'temperature-enable')) === '0',
+  );
+});
+
+test('Modbus RTU on a serial line: a pymodbus slave behind a socat pty pair; values in DeviceStatus, desired values reach the slave', async () => {
+  // A pseudo-terminal pair stands in for the RS-485 adapter: the mapper opens one end as its serial
+  // port (through node-serialport, as it would /dev/ttyUSB0), pymodbus serves the other.
+  const master = join(dir, 'ttyMapper');
+  const slaveEnd = join(dir, 'ttyDevice');
+  running.push(
+    await startProgram(
+      'socat',
+      ['-d', '-d', `pty,raw,echo=0,link=${master}`, `pty,raw,echo=0,link=${slaveEnd}`],
+      /starting data transfer loop/,
+      { readyOn: 'any' },
+    ),
+  );
+  const slave = await startProgram('/usr/bin/python3', [RTU_SLAVE, slaveEnd, '1', '215']);
+  running.push(slave);
+  await apply('modbus-model', JSON.stringify(example('modbus-device-model.yaml')));
+  const d = device('modbus-device.yaml', {
+    communicateMode: 'RTU',
+    serialPort: master,
+    baudRate: 19200,
+    dataBits: 8,
+    parity: 'none',
+    stopBits: 1,
+    slaveID: 1,
+  });
+  const rtu = d.yaml
+    .replace(`name: ${d.name}`, 'name: modbus-rtu-thermometer')
+    .replace(/\n\s+ip: .*\n/, '\n')
+    .replace(/\n\s+port: .*\n/, '\n');
+  assert.doesNotMatch(rtu, /\bip: /, 'the RTU Device has no ip');
+  await apply('modbus-rtu-thermometer', rtu);
+  await eventually(
+    'the temperature read over the serial line in DeviceStatus',
+    async () => (await reported('modbus-rtu-thermometer', 'temperature')) === '21.5',
+  );
+  await eventually('the desired 1 to reach coil 0 of the slave', () => /write coil 0 1/.test(slave.output()));
+  await kubectlOk(kubeconfig, [
+    'patch',
+    'device',
+    'modbus-rtu-thermometer',
+    '--type=json',
+    '-p',
+    '[{"op":"replace","path":"/spec/properties/1/desired/value","value":"0"}]',
+  ]);
+  await eventually('the patched 0 to reach coil 0 of the slave', () => /write coil 0 0/.test(slave.output()));
+  await eventually(
+    'the reported value to follow',
+    async () => (await reported('modbus-rtu-thermometer', 'temperature-enable')) === '0',
   );
 });
 

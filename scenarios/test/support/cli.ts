@@ -27,25 +27,46 @@ export type Running = { child: ChildProcess; output: () => string };
  * containing "ready" by default); rejects if it exits first or says nothing ready within 60 s.
  */
 export function start(args: string[], ready: RegExp = /ready/): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startProgram(process.execPath, [BIN, ...args], ready, { name: `edgeproof ${args[0]}` });
+}
+
+/**
+ * Starts any program as `start` does `edgeproof` (independent peers: socat, pymodbus slaves);
+ * `readyOn: 'any'` also looks for the ready line on stderr (socat reports there).
+ */
+export function startProgram(
+  command: string,
+  args: string[],
+  ready: RegExp = /ready/,
+  { name = command, readyOn = 'stdout' }: { name?: string; readyOn?: 'stdout' | 'any' } = {},
+): Promise<Running> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line within 60 s:\n${out}`)), 60_000);
-    child.stdout.on('data', () => {
-      if (ready.test(stdout)) {
+    const check = (): void => {
+      if (ready.test(readyOn === 'any' ? out : stdout)) {
         clearTimeout(timer);
         resolveStart({ child, output: () => out });
       }
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      stdout += d.toString();
+      check();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+      check();
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} did not start: ${err.message}`));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`edgeproof ${args[0]} exited ${code} before ready:\n${out}`));
+      reject(new Error(`${name} exited ${code} before ready:\n${out}`));
     });
   });
 }
@@ -94,7 +115,7 @@ export async function kubectlOk(kubeconfig: string, args: string[]): Promise<str
 /** Polls `check` every 200 ms until it returns true, failing after `timeoutMs` with `what`. */
 export async function eventually(
   what: string,
-  check: () => Promise<boolean>,
+  check: () => boolean | Promise<boolean>,
   timeoutMs = 30_000,
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
