@@ -9,11 +9,13 @@
  * with `npm run bench:cloudhub`: 200 nodes took cloudcore from 198 to 414 MB before this, see the
  * README's performance section for after).
  *
- * How: the request is authenticated exactly as client-node does it (headers, exec and token
- * plugins, TLS material), then the per-request Agent it made is swapped for one kept here, built
- * from client-node's own connect options (`createDispatcherOptions`), as long as the TLS material is
- * the same. When the material changes (a rotated client certificate in a kubeconfig file) a new pool
- * replaces the old one. A cluster reached through a proxy keeps client-node's own dispatcher.
+ * How: the request is authenticated as client-node's own `applySecurityAuthentication` does it
+ * (headers from the auth and token plugins, basic auth, TLS material, all through client-node's
+ * `applyToHTTPSOptions`), but instead of a fresh Agent per request it gets one kept here, built from
+ * client-node's own connect options (`createDispatcherOptions`), as long as the server and TLS
+ * material are the same. When the material changes (a rotated client certificate in a kubeconfig
+ * file) a new pool replaces the old one. A cluster reached through a proxy keeps client-node's own
+ * dispatcher.
  *
  * The pool holds at most `maxConnections` connections (default 32); further requests wait in it.
  * Unbounded, a burst of thousands of edge nodes registering at once opened thousands of TLS
@@ -53,23 +55,35 @@ export class PooledKubeConfig extends KubeConfig {
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const made = context.getDispatcher();
-    if (made === undefined || this.getCurrentCluster()?.proxyUrl) return;
-    const tls = await this.tlsOptions();
-    if (this.pool?.key !== tls.key) {
-      const options = this.createDispatcherOptions(this.getCurrentCluster(), tls.options);
-      if (options.type !== 'agent') return; // keep client-node's own dispatcher
+    const cluster = this.getCurrentCluster();
+    if (cluster?.proxyUrl) return super.applySecurityAuthentication(context); // keep client-node's own dispatcher
+    // What client-node's applySecurityAuthentication applies (dist/config.js), read once: auth
+    // plugins, token and impersonation headers, basic auth, and the TLS material. Calling it would
+    // also build, for every request, an undici Agent that is thrown away unused.
+    const opts: RequestOptions = {};
+    await this.applyToHTTPSOptions(opts);
+    for (const [name, value] of Object.entries(opts.headers ?? {})) {
+      if (value !== undefined) context.setHeaderParam(name, String(value));
+    }
+    const user = this.getCurrentUser();
+    if (user?.username) {
+      const basic = Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64');
+      context.setHeaderParam('Authorization', `Basic ${basic}`);
+    }
+    const tls = tlsOf(opts);
+    const key = poolKey(cluster?.server ?? '', tls);
+    if (this.pool?.key !== key) {
+      const options = this.createDispatcherOptions(cluster, tls);
+      if (options.type !== 'agent') return super.applySecurityAuthentication(context);
       const old = this.pool;
       this.pool = {
-        key: tls.key,
+        key,
         dispatcher: new Agent({ connect: options.connect, connections: this.maxConnections }),
       };
       // Requests still on the old pool finish; close() waits for them.
       if (old) void old.dispatcher.close();
     }
     context.setDispatcher(this.pool.dispatcher);
-    void made.close(); // never used, so it holds no connection
   }
 
   /** Closes the shared pool (its idle connections); later requests open a new one. */
@@ -78,24 +92,29 @@ export class PooledKubeConfig extends KubeConfig {
     this.pool = undefined;
     await pool?.dispatcher.close();
   }
+}
 
-  /** The TLS material a request would use, and a key for it: same key, same pool. */
-  private async tlsOptions(): Promise<{ key: string; options: AgentOptions }> {
-    const opts: RequestOptions = {};
-    await this.applyToHTTPSOptions(opts);
-    const options: AgentOptions = {};
-    if (opts.ca !== undefined) options.ca = opts.ca;
-    if (opts.cert !== undefined) options.cert = opts.cert;
-    if (opts.key !== undefined) options.key = opts.key;
-    if (opts.rejectUnauthorized !== undefined) options.rejectUnauthorized = opts.rejectUnauthorized;
-    if (opts.servername !== undefined) options.servername = opts.servername;
-    const hash = createHash('sha256');
-    hash.update(this.getCurrentCluster()?.server ?? '');
-    // ca, cert and key are PEM strings or Buffers (client-node reads them with bufferFromFileOrString).
-    for (const part of [opts.ca, opts.cert, opts.key]) hash.update(`|${pemText(part)}`);
-    hash.update(`|${String(opts.rejectUnauthorized)}|${opts.servername ?? ''}`);
-    return { key: hash.digest('hex'), options };
-  }
+/** The TLS options of a request, as client-node copies them from its https options. */
+function tlsOf(opts: RequestOptions): AgentOptions {
+  const tls: AgentOptions = {};
+  if (opts.ca !== undefined) tls.ca = opts.ca;
+  if (opts.cert !== undefined) tls.cert = opts.cert;
+  if (opts.key !== undefined) tls.key = opts.key;
+  if (opts.pfx !== undefined) tls.pfx = opts.pfx;
+  if (opts.passphrase !== undefined) tls.passphrase = opts.passphrase;
+  if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
+  if (opts.servername !== undefined) tls.servername = opts.servername;
+  return tls;
+}
+
+/** Same server and TLS material, same key, same pool. */
+function poolKey(server: string, tls: AgentOptions): string {
+  const hash = createHash('sha256');
+  hash.update(server);
+  // ca, cert and key are PEM strings or Buffers (client-node reads them with bufferFromFileOrString).
+  for (const part of [tls.ca, tls.cert, tls.key, tls.pfx]) hash.update(`|${pemText(part)}`);
+  hash.update(`|${String(tls.rejectUnauthorized)}|${tls.servername ?? ''}`);
+  return hash.digest('hex');
 }
 
 /** A TLS option (PEM string, Buffer, key object, or a list of them) as text for the pool key. */
