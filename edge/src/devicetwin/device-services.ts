@@ -26,6 +26,7 @@ import { UploadForwarder } from '../eventbus/upload-forwarder.ts';
 import { DeviceStore } from './device-store.ts';
 import { DeviceTwin, type DeviceSnapshot } from './device-twin.ts';
 import { ReportOutbox } from './report-outbox.ts';
+import { ReportWindow, type ReportWindowOptions } from './report-window.ts';
 
 export interface DeviceServicePaths {
   /** The edgecore database holding the device tables. */
@@ -52,8 +53,8 @@ export interface DeviceServicesOptions {
   extraTopics?: readonly string[];
   /** Report and membership/detail resend period; default 60 s (KubeEdge). */
   resendIntervalMs?: number;
-  /** Twin and state reports un-ACKed at once; default DEFAULT_REPORT_WINDOW. */
-  reportWindow?: number;
+  /** How the number of twin and state reports un-ACKed at once adapts; default DEFAULT_REPORT_WINDOW. */
+  reportWindow?: ReportWindowOptions;
   /** Bound of the upload backlog; default 100 000. */
   maxQueuedUploads?: number;
   /** Hub client reconnect period; default 1 s. */
@@ -68,12 +69,6 @@ export interface DeviceServicesOptions {
 
 /** See `twinBatchDelayMs`. */
 export const DEFAULT_TWIN_BATCH_DELAY_MS = 10;
-/**
- * Reports un-ACKed at once per node (ReportOutbox `maxInFlight`). 32 keeps the cloud's queue short
- * with ten busy nodes (twin bench) and still lets one node send about 640 reports/s over a 50 ms
- * link (32 per round trip).
- */
-export const DEFAULT_REPORT_WINDOW = 32;
 /** ACKed reports leave SQLite within this long, many in one transaction. */
 const REPORT_REMOVE_DELAY_MS = 50;
 
@@ -137,7 +132,7 @@ export class DeviceServices {
         ...(o.resendIntervalMs !== undefined ? { resendIntervalMs: o.resendIntervalMs } : {}),
         // One report per device in flight: the cloud gets the latest value at the rate it takes them.
         coalesceWhileInFlight: true,
-        maxInFlight: o.reportWindow ?? DEFAULT_REPORT_WINDOW,
+        window: new ReportWindow(o.reportWindow),
         removeDelayMs: REPORT_REMOVE_DELAY_MS,
       });
       const batchDelayMs = o.twinBatchDelayMs ?? DEFAULT_TWIN_BATCH_DELAY_MS;

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { FakeClock, silentLogger, type DeviceTwinUpdate } from '@edgeproof/core';
 import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 import { ReportOutbox, type ReportOutboxOptions } from './report-outbox.ts';
+import { ReportWindow } from './report-window.ts';
+
+/** A window that does not adapt, for tests of the outbox's waiting order. */
+const fixedWindow = (n: number): ReportWindow => new ReportWindow({ initial: n, min: n, max: n });
 import { MemoryCloudLink, sequentialIds, tempDir } from './test-kit.ts';
 
 function setup(t: { after: (fn: () => void) => void }, up = false, extra: Partial<ReportOutboxOptions> = {}) {
@@ -126,7 +130,7 @@ test('a reconnect resends everything un-ACKed at once; a refused send is kept', 
 });
 
 test('a window of un-ACKed messages: the devices past it wait, in order, and go one per ACK with their newest value', (t) => {
-  const { cloud, open } = setup(t, true, { coalesceWhileInFlight: true, maxInFlight: 2 });
+  const { cloud, open } = setup(t, true, { coalesceWhileInFlight: true, window: fixedWindow(2) });
   const { outbox } = open();
   const value = (m: (typeof cloud.sent)[number] | undefined) =>
     (m?.content as DeviceTwinUpdate).twin['x']?.actual?.value;
@@ -158,7 +162,7 @@ test('a window of un-ACKed messages: the devices past it wait, in order, and go 
 });
 
 test('a reconnect empties the window: replies to what was in flight on the old link never come', (t) => {
-  const { cloud, open } = setup(t, true, { maxInFlight: 1 });
+  const { cloud, open } = setup(t, true, { window: fixedWindow(1) });
   const { outbox } = open();
   outbox.reportTwins('default', 'a', { x: actual('1', 1) }, 1);
   outbox.reportTwins('default', 'b', { x: actual('1', 1) }, 1);

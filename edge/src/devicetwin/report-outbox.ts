@@ -28,8 +28,9 @@
  *   go, coalesced, when that message is ACKed (or with the resend): one message per device in
  *   flight, so the rate of messages to the cloud follows the rate the cloud takes them, not the
  *   rate mappers report;
- * - `maxInFlight`: at most that many messages un-ACKed at once (a window, as TCP's); the devices
- *   whose turn it is not yet wait, coalescing, in the order they first waited, and go one per ACK.
+ * - `window`: at most that many messages un-ACKed at once (a window, sized from the ACK round trips
+ *   as TCP Vegas sizes its own: `report-window.ts`); the devices whose turn it is not yet wait,
+ *   coalescing, in the order they first waited, and go one per ACK.
  *   Without it a node with hundreds of busy devices keeps hundreds of messages queued in the cloud,
  *   each carrying a value as old as that queue is long; with it the queue stays at the edge, where
  *   the value sent is the newest when the cloud can take it (twin bench: report → status latency at
@@ -54,6 +55,7 @@ import {
 } from '@edgeproof/core';
 import type { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 import type { CloudLink } from '../eventbus/cloud-link.ts';
+import type { ReportWindow } from './report-window.ts';
 
 /** KubeEdge's confirm-map resend period (`dtmanager/communicate.go`). */
 export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
@@ -70,8 +72,8 @@ export interface ReportOutboxOptions {
   coalesceWhileInFlight?: boolean;
   /** Remove ACKed rows from SQLite in batches, at most this much later; default at once. */
   removeDelayMs?: number;
-  /** Messages un-ACKed at once; further reports wait their turn (see the module comment). Default no limit. */
-  maxInFlight?: number;
+  /** How many messages may be un-ACKed at once; further reports wait their turn (see the module comment). Default no limit. */
+  window?: ReportWindow;
 }
 
 /** A device's queued twin values. */
@@ -109,8 +111,8 @@ export class ReportOutbox {
     string,
     { sentAt: number; rows: Array<{ key: string; seq: number }> }
   >();
-  /** msg_ids sent on this connection and not ACKed: what counts against `maxInFlight`. */
-  private readonly window = new Set<string>();
+  /** msg_ids sent on this connection and not ACKed: what counts against `window`. */
+  private readonly unacked = new Set<string>();
   /** Keys due to go that wait for room in the window, in the order they started waiting. */
   private readonly waiting = new Set<string>();
   /** Inside `batch`: keys whose row changed in memory and is written at the end of the batch. */
@@ -221,7 +223,10 @@ export class ReportOutbox {
     const sent = this.inFlight.get(parentId);
     if (sent === undefined) return false;
     this.inFlight.delete(parentId);
-    this.window.delete(parentId);
+    if (this.unacked.has(parentId)) {
+      this.opts.window?.acked(sent.sentAt, this.opts.clock.now(), this.unacked.size);
+      this.unacked.delete(parentId);
+    }
     const rows = this.load();
     const again: string[] = [];
     for (const { key, seq } of sent.rows) {
@@ -258,8 +263,9 @@ export class ReportOutbox {
   /** Link up: everything un-ACKed goes again now. Link down: replies to what was in flight may never come. */
   cloudConnectionChanged(up: boolean): void {
     for (const q of this.load().values()) delete q.sentAt;
-    this.window.clear();
+    this.unacked.clear();
     this.waiting.clear();
+    this.opts.window?.reset();
     if (up) this.flush();
   }
 
@@ -269,7 +275,7 @@ export class ReportOutbox {
     for (const [id, s] of this.inFlight) {
       if (s.sentAt > cutoff) continue;
       this.inFlight.delete(id);
-      this.window.delete(id);
+      this.unacked.delete(id);
     }
     this.flush();
   }
@@ -306,7 +312,7 @@ export class ReportOutbox {
       q.sentAt = now;
       q.sentAs = message.header.msg_id;
       this.inFlight.set(message.header.msg_id, { sentAt: now, rows: [{ key, seq: q.seq }] });
-      this.window.add(message.header.msg_id);
+      this.unacked.add(message.header.msg_id);
     }
   }
 
@@ -319,7 +325,7 @@ export class ReportOutbox {
   }
 
   private windowFull(): boolean {
-    return this.opts.maxInFlight !== undefined && this.window.size >= this.opts.maxInFlight;
+    return this.opts.window !== undefined && this.unacked.size >= this.opts.window.size();
   }
 
   /** Deletes the deferred ACKed rows (inside a transaction of the caller's, or alone). */
