@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FakeClock, silentLogger, type DeviceTwinUpdate } from '@edgeproof/core';
 import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
-import { ReportOutbox, type ReportOutboxOptions } from './report-outbox.ts';
+import { ReportOutbox, UNACKED_HOLDS_WINDOW_MS, type ReportOutboxOptions } from './report-outbox.ts';
 import { ReportWindow } from './report-window.ts';
 
 /** A window that does not adapt, for tests of the outbox's waiting order. */
@@ -176,4 +176,21 @@ test('a reconnect empties the window: replies to what was in flight on the old l
   );
   outbox.handleAck(cloud.sent[1]?.header.msg_id ?? '');
   assert.equal(cloud.sent[2]?.route.resource, 'device/default/b/twin/edge_updated');
+});
+
+test('a report un-ACKed for 10 s gives up its place in the window, so a silent cloud does not stop the others', (t) => {
+  const { clock, cloud, open } = setup(t, true, { window: fixedWindow(1) });
+  const { outbox } = open();
+  outbox.reportTwins('default', 'a', { x: actual('1', 1) }, 1);
+  outbox.reportTwins('default', 'b', { x: actual('1', 1) }, 1);
+  assert.equal(cloud.sent.length, 1);
+  clock.advance(UNACKED_HOLDS_WINDOW_MS);
+  outbox.reportTwins('default', 'c', { x: actual('1', 1) }, 1);
+  assert.deepEqual(
+    cloud.sent.map((m) => m.route.resource),
+    ['device/default/a/twin/edge_updated', 'device/default/b/twin/edge_updated'],
+    'b, waiting longest, takes the place a held',
+  );
+  assert.equal(outbox.handleAck(cloud.sent[0]?.header.msg_id ?? ''), true, 'a late ACK still counts');
+  assert.equal(outbox.pending(), 2);
 });

@@ -59,6 +59,8 @@ import type { ReportWindow } from './report-window.ts';
 
 /** KubeEdge's confirm-map resend period (`dtmanager/communicate.go`). */
 export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
+/** How long an un-ACKed report counts against the window (`window`). */
+export const UNACKED_HOLDS_WINDOW_MS = 10_000;
 
 export interface ReportOutboxOptions {
   /** A queue of its own (its own file): every row in it is a twin or state report. */
@@ -285,27 +287,41 @@ export class ReportOutbox {
     this.send(this.load().keys());
   }
 
-  /** Sends, while connected, those of `keys` not sent yet or due for a resend. */
+  /**
+   * Sends, while connected, those of `keys` not sent yet or due for a resend: they join the end of
+   * the waiting line, which goes out in order while the window has room.
+   */
   private send(keys: Iterable<string>): void {
-    const cloud = this.opts.cloud;
-    if (!cloud.connected()) return;
+    if (!this.opts.cloud.connected()) return;
     const now = this.opts.clock.now();
     const rows = this.load();
     for (const key of keys) {
       const q = rows.get(key);
       if (q === undefined || (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs)) {
         this.waiting.delete(key);
-        continue;
-      }
-      if (this.windowFull()) {
+      } else {
         this.waiting.add(key);
-        continue;
       }
+    }
+    this.sendWaiting();
+  }
+
+  /** Sends waiting keys, oldest wait first, while the window has room. */
+  private sendWaiting(): void {
+    const cloud = this.opts.cloud;
+    if (!cloud.connected()) return;
+    const now = this.opts.clock.now();
+    const rows = this.load();
+    for (const key of this.waiting) {
+      if (this.windowFull()) return;
       this.waiting.delete(key);
+      const q = rows.get(key);
+      if (q === undefined || (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs)) continue;
       const message = this.build(q);
       try {
         cloud.send(message);
       } catch (err) {
+        this.waiting.add(key);
         this.log.warn('the cloud link refused a report; will resend', { key, error: errorMessage(err) });
         return;
       }
@@ -316,16 +332,16 @@ export class ReportOutbox {
     }
   }
 
-  /** Sends waiting keys, oldest wait first, while the window has room. */
-  private sendWaiting(): void {
-    for (const key of this.waiting) {
-      if (this.windowFull()) return;
-      this.send([key]);
-    }
-  }
-
   private windowFull(): boolean {
-    return this.opts.window !== undefined && this.unacked.size >= this.opts.window.size();
+    if (this.opts.window === undefined) return false;
+    // A report un-ACKed this long no longer holds a place: a cloud that does not ACK (or lost the
+    // message) must not stop every other device's reports until the resend.
+    const expired = this.opts.clock.now() - UNACKED_HOLDS_WINDOW_MS;
+    for (const id of this.unacked) {
+      if ((this.inFlight.get(id)?.sentAt ?? -Infinity) > expired) break;
+      this.unacked.delete(id);
+    }
+    return this.unacked.size >= this.opts.window.size();
   }
 
   /** Deletes the deferred ACKed rows (inside a transaction of the caller's, or alone). */
