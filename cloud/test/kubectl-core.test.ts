@@ -354,6 +354,34 @@ describe('garbage collection', () => {
     assert.match(r.stderr, /not found/);
   });
 
+  test('an owner reference added by a later patch counts, and one removed by a patch no longer does', async () => {
+    await f.kubectlOk(['create', 'configmap', 'late-owner', '--from-literal=a=b']);
+    const uid = (await f.kubectlOk(['get', 'cm', 'late-owner', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const ref = JSON.stringify({
+      metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'late-owner', uid }] },
+    });
+    await f.kubectlOk(['create', 'configmap', 'late-dependent', '--from-literal=x=y']);
+    await f.kubectlOk(['patch', 'cm', 'late-dependent', '--type=merge', '-p', ref]);
+    await f.kubectlOk(['create', 'configmap', 'freed-dependent', '--from-literal=x=y']);
+    await f.kubectlOk(['patch', 'cm', 'freed-dependent', '--type=merge', '-p', ref]);
+    await f.kubectlOk([
+      'patch',
+      'cm',
+      'freed-dependent',
+      '--type=merge',
+      '-p',
+      '{"metadata":{"ownerReferences":null}}',
+    ]);
+    await f.kubectlOk(['delete', 'cm', 'late-owner']);
+    let r = await f.kubectl(['get', 'cm', 'late-dependent']);
+    for (let i = 0; i < 50 && r.code === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await f.kubectl(['get', 'cm', 'late-dependent']);
+    }
+    assert.match(r.stderr, /not found/);
+    await f.kubectlOk(['get', 'cm', 'freed-dependent']);
+  });
+
   test('foreground deletion waits for dependents, orphan keeps them', async () => {
     for (const mode of ['foreground', 'orphan'] as const) {
       await f.kubectlOk(['create', 'configmap', `${mode}-owner`, '--from-literal=a=b']);

@@ -243,7 +243,9 @@ export class Storage {
       object.metadata.resourceVersion = String(rv);
       const data = JSON.stringify(object);
       this.stmt.upsert.run(resource, namespace, name, object.metadata.uid ?? '', rv, data);
-      this.indexOwners(resource, namespace, name, object);
+      if (ownerUids(object) !== (previous ? ownerUids(previous) : '')) {
+        this.indexOwners(resource, namespace, name, object);
+      }
       const type: WatchEventType = previous ? 'MODIFIED' : 'ADDED';
       this.stmt.log.run(rv, type, resource, namespace, name, data);
       this.stmt.setRv.run(String(rv));
@@ -418,6 +420,13 @@ export class Storage {
     insert.run('schema_version', SCHEMA_VERSION);
     insert.run('rv', '0');
   }
+}
+
+/** The owner uids an object names, as one comparable string (most writes leave them as they were). */
+function ownerUids(object: KubeObject): string {
+  return (object.metadata.ownerReferences ?? [])
+    .map((ref) => (typeof ref.uid === 'string' ? ref.uid : ''))
+    .join('\n');
 }
 
 type ChangeRow = {
