@@ -74,7 +74,9 @@ export class PooledKubeConfig extends KubeConfig {
     const key = poolKey(cluster?.server ?? '', tls);
     if (this.pool?.key !== key) {
       const options = this.createDispatcherOptions(cluster, tls);
-      if (options.type !== 'agent') return super.applySecurityAuthentication(context);
+      // Without a proxy the options are 'agent' or, with no TLS material at all, 'none', for which
+      // client-node sets no dispatcher either (fetch's global one): the headers above are all.
+      if (options.type !== 'agent') return;
       const old = this.pool;
       this.pool = {
         key,

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startApiServer, KUBECTL, type Fixture } from './support/apiserver-fixture.ts';
+import { startApiServer, KUBECTL, type Fixture, type KubectlResult } from './support/apiserver-fixture.ts';
 
 let f: Fixture;
 before(async () => {
@@ -332,6 +332,16 @@ describe('watch, wait, describe', () => {
 });
 
 describe('garbage collection', () => {
+  /** `kubectl get cm NAME` once the collector has removed it, or after 5 s of trying. */
+  async function garbageCollected(name: string): Promise<KubectlResult> {
+    let r = await f.kubectl(['get', 'cm', name]);
+    for (let i = 0; i < 50 && r.code === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await f.kubectl(['get', 'cm', name]);
+    }
+    return r;
+  }
+
   test('deleting an owner deletes its dependents', async () => {
     await f.kubectlOk(['create', 'configmap', 'owner', '--from-literal=a=b']);
     const uid = (await f.kubectlOk(['get', 'cm', 'owner', '-o', 'jsonpath={.metadata.uid}'])).trim();
@@ -346,12 +356,7 @@ describe('garbage collection', () => {
     };
     await f.kubectlOk(['create', '-f', '-'], JSON.stringify(dependent));
     await f.kubectlOk(['delete', 'cm', 'owner']);
-    let r = await f.kubectl(['get', 'cm', 'dependent']);
-    for (let i = 0; i < 50 && r.code === 0; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      r = await f.kubectl(['get', 'cm', 'dependent']);
-    }
-    assert.match(r.stderr, /not found/);
+    assert.match((await garbageCollected('dependent')).stderr, /not found/);
   });
 
   test('an owner reference added by a later patch counts, and one removed by a patch no longer does', async () => {
@@ -373,12 +378,7 @@ describe('garbage collection', () => {
       '{"metadata":{"ownerReferences":null}}',
     ]);
     await f.kubectlOk(['delete', 'cm', 'late-owner']);
-    let r = await f.kubectl(['get', 'cm', 'late-dependent']);
-    for (let i = 0; i < 50 && r.code === 0; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      r = await f.kubectl(['get', 'cm', 'late-dependent']);
-    }
-    assert.match(r.stderr, /not found/);
+    assert.match((await garbageCollected('late-dependent')).stderr, /not found/);
     await f.kubectlOk(['get', 'cm', 'freed-dependent']);
   });
 

@@ -297,11 +297,8 @@ export class ReportOutbox {
     const rows = this.load();
     for (const key of keys) {
       const q = rows.get(key);
-      if (q === undefined || (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs)) {
-        this.waiting.delete(key);
-      } else {
-        this.waiting.add(key);
-      }
+      if (this.due(q, now)) this.waiting.add(key);
+      else this.waiting.delete(key);
     }
     this.sendWaiting();
   }
@@ -316,7 +313,7 @@ export class ReportOutbox {
       if (this.windowFull()) return;
       this.waiting.delete(key);
       const q = rows.get(key);
-      if (q === undefined || (q.sentAt !== undefined && now - q.sentAt < this.resendIntervalMs)) continue;
+      if (!this.due(q, now)) continue;
       const message = this.build(q);
       try {
         cloud.send(message);
@@ -330,6 +327,11 @@ export class ReportOutbox {
       this.inFlight.set(message.header.msg_id, { sentAt: now, rows: [{ key, seq: q.seq }] });
       this.unacked.add(message.header.msg_id);
     }
+  }
+
+  /** Whether a queued row is to go now: never sent on this link, or its resend is due. */
+  private due(q: Queued | undefined, now: number): q is Queued {
+    return q !== undefined && (q.sentAt === undefined || now - q.sentAt >= this.resendIntervalMs);
   }
 
   private windowFull(): boolean {
