@@ -17,7 +17,7 @@
  * file) a new pool replaces the old one. A cluster reached through a proxy keeps client-node's own
  * dispatcher.
  *
- * The pool holds at most `maxConnections` connections (default 32); further requests wait in it.
+ * The pool holds at most `maxConnections` connections (default 64); further requests wait in it.
  * Unbounded, a burst of thousands of edge nodes registering at once opened thousands of TLS
  * connections to the API server and failed with "fetch failed"; client-go bounds the same thing
  * with its client-side rate limiter and HTTP/2 multiplexing.
@@ -29,8 +29,13 @@ import { Agent } from 'undici';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
-/** Connections to the API server at once, by default. */
-export const DEFAULT_MAX_API_CONNECTIONS = 32;
+/**
+ * Connections to the API server at once, by default. DeviceStatus writes are bound by it
+ * (DeviceController writes as many at once): twin bench at 10,000 updates/s, 32 → 64 took the
+ * cloud from ~1,830 to ~2,100 writes/s on 2 shared cores. It stays well inside kube-apiserver's
+ * default `--max-mutating-requests-inflight` of 200, which other clients share.
+ */
+export const DEFAULT_MAX_API_CONNECTIONS = 64;
 
 export class PooledKubeConfig extends KubeConfig {
   private pool: { key: string; dispatcher: Dispatcher } | undefined;

