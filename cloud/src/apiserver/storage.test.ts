@@ -1,13 +1,14 @@
 // Grouped commits of the API server's SQLite storage, checked against the database file itself:
 // a second connection (as another process would) sees only what is committed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, beforeEach, test } from 'node:test';
+import { after, beforeEach, test, type TestContext } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { createLogger, silentLogger } from '@edgeproof/core';
+import { StorageError, createLogger, silentLogger } from '@edgeproof/core';
 import { Storage, type StoredChange } from './storage.ts';
 import type { KubeObject } from './types.ts';
 
@@ -161,4 +162,87 @@ test('a listener that throws is logged and does not keep the others from the cha
   assert.equal(lines.length, 1);
   assert.match(lines[0] ?? '', /ERROR storage change listener failed .*name=a .*broken listener/);
   storage.close();
+});
+
+// A full disk, for real: this test file's process (node --test runs each file in its own) gets a
+// soft file-size limit just above the database's files (prlimit, util-linux), so SQLite's writes
+// fail with EFBIG as they would with ENOSPC; the limit is lifted again before the test ends.
+function limitFileSize(bytes: number | 'unlimited'): void {
+  execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${bytes}:`]);
+}
+
+/**
+ * A storage holding one committed object `a` whose disk is full `margin` bytes above its files
+ * from now on; both undone when the test ends.
+ */
+async function onAFullDisk(t: TestContext, margin: number): Promise<Storage> {
+  const storage = new Storage({ path, logger: silentLogger() });
+  t.after(() => storage.close());
+  storage.put('configmaps', 'default', 'a', configMap('a', '1'));
+  await storage.settled();
+  limitFileSize(Math.max(statSync(path).size, statSync(`${path}-wal`).size) + margin);
+  t.after(() => limitFileSize('unlimited'));
+  return storage;
+}
+
+test('a commit that fails on a full disk is undone: its writers get a StorageError, and the next write takes its resourceVersion', async (t) => {
+  const storage = await onAFullDisk(t, 64 * 1024);
+  storage.put('configmaps', 'default', 'big', configMap('big', 'x'.repeat(300_000)));
+  await assert.rejects(storage.settled(), (err: Error) => {
+    assert.ok(err instanceof StorageError, String(err));
+    assert.match(
+      err.message,
+      /cannot commit 1 API write\(s\) to the database: .+; they were undone: check the disk/,
+    );
+    return true;
+  });
+  assert.equal(storage.currentRv(), 1);
+  assert.equal(storage.get('configmaps', 'default', 'big'), undefined);
+  assert.deepEqual(committedNames(), ['a']);
+
+  limitFileSize('unlimited');
+  const change = storage.put('configmaps', 'default', 'big', configMap('big', 'x'.repeat(300_000)));
+  await storage.settled();
+  assert.equal(change.rv, 2);
+  assert.deepEqual(committedNames(), ['a', 'big']);
+});
+
+test('when SQLite rolls a batch back after a failed write, the batch fails at once and later writes start a new one', async (t) => {
+  const storage = await onAFullDisk(t, 100 * 1024);
+  // Big writes in one turn: once SQLite's page cache spills to the full disk, a write fails and
+  // SQLite rolls the whole transaction back (the earlier writes of the batch included).
+  let firstBatch: Promise<void> | undefined;
+  let failure: unknown;
+  for (let i = 0; i < 60 && failure === undefined; i++) {
+    try {
+      storage.put('configmaps', 'default', `b${i}`, configMap(`b${i}`, 'x'.repeat(900_000)));
+      firstBatch ??= storage.settled();
+    } catch (err) {
+      failure = err;
+    }
+  }
+  assert.ok(failure instanceof StorageError, `a write fails on the full disk: ${String(failure)}`);
+  assert.match(failure.message, /cannot write configmaps default\/b\d+ to the database: .+; check the disk/);
+  assert.ok(firstBatch, 'the first big write went into the batch');
+  assert.equal(storage.currentRv(), 1, 'the batch is undone at once');
+
+  // Room again, same turn: the write opens a new batch (it must not commit on its own under a
+  // resourceVersion that the failed batch had handed out).
+  limitFileSize('unlimited');
+  const change = storage.put('configmaps', 'default', 'after', configMap('after', '1'));
+  assert.equal(change.rv, 2);
+  assert.deepEqual(committedNames(), ['a'], 'not committed before the end of the turn');
+  await assert.rejects(firstBatch, /rolled the transaction back after a write failed; they were undone/);
+  await storage.settled();
+  assert.deepEqual(committedNames(), ['a', 'after']);
+  const reader = new Database(path, { readonly: true });
+  try {
+    const rvs = reader.prepare<[], { rv: number }>('SELECT rv FROM changes ORDER BY rv').all();
+    assert.deepEqual(
+      rvs.map((r) => r.rv),
+      [1, 2],
+    );
+  } finally {
+    reader.close();
+  }
 });

@@ -163,7 +163,6 @@ export class Storage {
   commit(): void {
     const batch = this.batch;
     if (!batch) return;
-    this.batch = undefined;
     try {
       this.trimHistory(batch.changes.length);
       this.db.exec('COMMIT');
@@ -173,19 +172,53 @@ export class Storage {
       } catch {
         // SQLite rolls back on its own when a COMMIT fails with an I/O error; nothing more to undo.
       }
-      this.rv = this.committedRv;
-      const failure = new StorageError(
-        `cannot commit ${batch.changes.length} API write(s) to the database: ${errorMessage(err)}; ` +
-          `they were undone: check the disk of the data dir and retry`,
-        { cause: err },
-      );
-      this.logger.error('commit failed', { writes: batch.changes.length, err: failure });
-      for (const waiter of batch.waiters) waiter.reject(failure);
+      this.failBatch(batch, errorMessage(err), err);
       return;
     }
+    this.batch = undefined;
     this.committedRv = this.rv;
     for (const change of batch.changes) this.notify(change);
     for (const waiter of batch.waiters) waiter.resolve();
+  }
+
+  /** Undoes the open batch's bookkeeping and tells every waiter that its writes are gone. */
+  private failBatch(batch: Batch, reason: string, cause?: unknown): void {
+    if (this.batch === batch) this.batch = undefined;
+    this.rv = this.committedRv;
+    const failure = new StorageError(
+      `cannot commit ${batch.changes.length} API write(s) to the database: ${reason}; ` +
+        `they were undone: check the disk of the data dir and retry`,
+      { cause },
+    );
+    this.logger.error('commit failed', { writes: batch.changes.length, err: failure });
+    for (const waiter of batch.waiters) waiter.reject(failure);
+  }
+
+  /**
+   * After a write failed with an I/O error or a full disk, SQLite may have rolled the whole
+   * transaction back on its own (sqlite.org/lang_transaction.html, "Response To Errors Within A
+   * Transaction"): the batch's earlier writes are gone, and a later write would run outside any
+   * transaction and commit at once, under a resourceVersion the failed batch hands out again.
+   */
+  private failBatchIfRolledBack(): void {
+    if (this.batch !== undefined && !this.db.inTransaction) {
+      this.failBatch(this.batch, 'SQLite rolled the transaction back after a write failed');
+    }
+  }
+
+  /** Runs one write's statements; a SQLite failure becomes a StorageError that names the object. */
+  private write<T>(what: string, statements: () => T): T {
+    try {
+      this.openBatch();
+      return this.db.transaction(statements)();
+    } catch (err) {
+      this.failBatchIfRolledBack();
+      if (!(err instanceof Database.SqliteError)) throw err;
+      throw new StorageError(
+        `cannot write ${what} to the database: ${err.message}; check the disk of the data dir and retry`,
+        { cause: err },
+      );
+    }
   }
 
   get(resource: string, namespace: string, name: string): StoredObject | undefined {
@@ -237,8 +270,7 @@ export class Storage {
     object: KubeObject,
     previous?: KubeObject,
   ): StoredChange {
-    this.openBatch();
-    const change = this.db.transaction((): StoredChange => {
+    const change = this.write(`${resource} ${namespace}/${name}`, (): StoredChange => {
       const rv = this.rv + 1;
       object.metadata.resourceVersion = String(rv);
       const data = JSON.stringify(object);
@@ -251,15 +283,14 @@ export class Storage {
       this.stmt.setRv.run(String(rv));
       this.rv = rv;
       return { type, resource, namespace, name, rv, object, ...(previous ? { previous } : {}) };
-    })();
+    });
     this.batch?.changes.push(change);
     return change;
   }
 
   /** Removes an object; the DELETED change carries its last state under a new resourceVersion. */
   remove(resource: string, namespace: string, name: string, last: KubeObject): StoredChange {
-    this.openBatch();
-    const change = this.db.transaction((): StoredChange => {
+    const change = this.write(`${resource} ${namespace}/${name}`, (): StoredChange => {
       const rv = this.rv + 1;
       const object: KubeObject = { ...last, metadata: { ...last.metadata, resourceVersion: String(rv) } };
       this.stmt.remove.run(resource, namespace, name);
@@ -268,7 +299,7 @@ export class Storage {
       this.stmt.setRv.run(String(rv));
       this.rv = rv;
       return { type: 'DELETED', resource, namespace, name, rv, object, previous: last };
-    })();
+    });
     this.batch?.changes.push(change);
     return change;
   }
@@ -341,11 +372,16 @@ export class Storage {
   transaction<T>(fn: () => T): T {
     this.openBatch();
     // Inside the open batch better-sqlite3 runs this as a SAVEPOINT.
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.failBatchIfRolledBack();
+    }
   }
 
   /** Starts the transaction that this turn's writes join, and schedules its commit. */
   private openBatch(): void {
+    this.failBatchIfRolledBack();
     if (this.batch) return;
     this.db.exec('BEGIN IMMEDIATE');
     this.batch = { changes: [], waiters: [] };
