@@ -112,4 +112,34 @@ test('state requests and membership updates are validated', () => {
     () => parseMembershipUpdate({ added_devices: [{ id: 1 }] }, 'membership'),
     /added_devices\[0\]/,
   );
+  // Attributes and last_online as KubeEdge's cloud sends them (dttype.Device).
+  const withAttrs = parseMembershipUpdate(
+    {
+      added_devices: [
+        {
+          id: 'default/a',
+          name: 'a',
+          last_online: '2026-12-02 10:00:00',
+          attributes: { vendor: { value: 'acme', optional: false, metadata: { type: 'string' } } },
+        },
+      ],
+    },
+    'membership',
+  );
+  assert.deepEqual(withAttrs.added_devices[0]?.attributes, {
+    vendor: { value: 'acme', optional: false, metadata: { type: 'string' } },
+  });
+  assert.equal(withAttrs.added_devices[0]?.last_online, '2026-12-02 10:00:00');
+  assert.throws(
+    () =>
+      parseMembershipUpdate(
+        { added_devices: [{ id: 'default/a', name: 'a', attributes: { vendor: { value: 7 } } }] },
+        'membership',
+      ),
+    /membership: added_devices\[0\]\.attributes\.vendor must be an object with a string "value"/,
+  );
+  assert.throws(
+    () => parseMembershipUpdate({ added_devices: [{ id: 'default/a', name: 'a', attributes: [] }] }, 'm'),
+    /"attributes" must be an object of name → attribute/,
+  );
 });

@@ -10,6 +10,7 @@ import type {
   DeviceTwinUpdate,
   MembershipDevice,
   MembershipUpdate,
+  MsgAttr,
   MsgTwin,
   TwinValue,
   TwinVersion,
@@ -136,12 +137,32 @@ export function parseStateRequest(payload: string | Uint8Array, where: string): 
   return { ...base(v, where), state, ...(reason !== undefined ? { reason } : {}) };
 }
 
+/** `MsgAttr` (`dttype.MsgAttr`): `{value, optional, metadata: {type}}`; a membership Device carries them (§7.3). */
+function msgAttr(v: unknown, where: string): MsgAttr {
+  if (!isObject(v) || typeof v['value'] !== 'string')
+    throw new InvalidInputError(`${where} must be an object with a string "value"`);
+  const out: MsgAttr = { value: v['value'] };
+  if (typeof v['optional'] === 'boolean') out.optional = v['optional'];
+  const metadata = v['metadata'];
+  if (isObject(metadata) && typeof metadata['type'] === 'string') out.metadata = { type: metadata['type'] };
+  return out;
+}
+
 function membershipDevice(v: unknown, where: string): MembershipDevice {
   if (!isObject(v) || typeof v['id'] !== 'string' || typeof v['name'] !== 'string')
     throw new InvalidInputError(`${where} must have string "id" and "name"`);
   const out: MembershipDevice = { id: v['id'], name: v['name'] };
   if (typeof v['description'] === 'string') out.description = v['description'];
   if (typeof v['state'] === 'string') out.state = v['state'];
+  if (typeof v['last_online'] === 'string') out.last_online = v['last_online'];
+  const attributes = v['attributes'];
+  if (attributes !== undefined && attributes !== null) {
+    if (!isObject(attributes))
+      throw new InvalidInputError(`${where}: "attributes" must be an object of name → attribute`);
+    out.attributes = Object.fromEntries(
+      Object.entries(attributes).map(([name, a]) => [name, msgAttr(a, `${where}.attributes.${name}`)]),
+    );
+  }
   if (v['twin'] !== undefined && v['twin'] !== null) {
     const twins = twinMap(v['twin'], `${where}`);
     out.twin = Object.fromEntries(Object.entries(twins).filter((e): e is [string, MsgTwin] => e[1] !== null));

@@ -246,13 +246,19 @@ export class DeviceStore {
   }
 
   /** Inserts a device, or updates its name and description when it exists. Returns whether it was new. */
-  putDevice(d: { id: string; name: string; description: string; state: string }): boolean {
+  putDevice(d: {
+    id: string;
+    name: string;
+    description: string;
+    state: string;
+    lastOnline?: string;
+  }): boolean {
     const isNew = this.write(`store device ${d.id}`, () => {
       if (this.stmt.device.get(d.id) !== undefined) {
         this.stmt.updateDevice.run(d.name, d.description, d.id);
         return false;
       }
-      this.stmt.insertDevice.run(d.id, d.name, d.description, d.state, '');
+      this.stmt.insertDevice.run(d.id, d.name, d.description, d.state, d.lastOnline ?? '');
       return true;
     });
     this.reload(d.id);

@@ -298,3 +298,47 @@ test('a removed device loses its twins and its queued reports', (t) => {
   twin.cloudConnectionChanged(true);
   assert.equal(cloud.withResource('/twin/edge_updated').length, 0);
 });
+
+test("the cloud's device attributes and last_online are stored (device_attr), and a detail answer's list replaces them", (t) => {
+  const { cloud, open, fromCloud } = setup(t, false);
+  const { twin, store } = open();
+  twin.handleCloudMessage(
+    fromCloud('membership', {
+      added_devices: [
+        {
+          ...thermo(1),
+          last_online: '2026-12-02 10:00:00',
+          attributes: {
+            vendor: { value: 'acme', optional: false, metadata: { type: 'string' } },
+            serial: { value: '42' },
+          },
+        },
+      ],
+    }),
+  );
+  const added = store.device('default/thermo');
+  assert.equal(added?.lastOnline, '2026-12-02 10:00:00');
+  assert.deepEqual(
+    Object.entries(added?.attributes ?? {}).map(([name, a]) => [name, a.value, a.optional, a.attrType]),
+    [
+      ['vendor', 'acme', false, 'string'],
+      ['serial', '42', true, 'string'],
+    ],
+  );
+  // The detail answer is the whole list: serial is gone, vendor changed.
+  cloud.up = true;
+  twin.cloudConnectionChanged(true);
+  const request = cloud.withResource('membership/detail')[0];
+  twin.handleCloudMessage(
+    fromCloud(
+      'membership/detail',
+      { devices: [{ ...thermo(1), attributes: { vendor: { value: 'acme-2' } } }] },
+      'response',
+      request?.header.msg_id,
+    ),
+  );
+  assert.deepEqual(
+    Object.entries(store.device('default/thermo')?.attributes ?? {}).map(([name, a]) => [name, a.value]),
+    [['vendor', 'acme-2']],
+  );
+});

@@ -359,6 +359,7 @@ export class DeviceTwin implements TwinTopicHandler {
       name: d.name,
       description: d.description ?? '',
       state: d.state ?? '',
+      ...(d.last_online !== undefined ? { lastOnline: d.last_online } : {}),
     });
     if (d.attributes !== undefined) this.syncAttributes(d.id, d.attributes);
     const device = this.opts.store.device(d.id);
