@@ -31,8 +31,9 @@ test('the Modbus example Device: visitors become points, protocol config the con
         dataType: 'int16',
         scale: 0.1,
         writable: false,
-        // ReadOnly with minimum -40 and maximum 125: a sine around the middle of the range
-        signal: { kind: 'sine', offset: 42.5, amplitude: 41.25, period: 60_000 },
+        // ReadOnly with minimum -40 and maximum 125: a sine around the middle of the range, read
+        // as a 0.1 °C sensor would
+        signal: { kind: 'sine', offset: 42.5, amplitude: 41.25, period: 60_000, resolution: 0.1 },
         description: 'Temperature in degrees Celsius',
       },
       {
@@ -67,7 +68,7 @@ test('the OPC UA example Device: nodeIDs, model types, writability from accessMo
         'ns=1;s=Boiler.Temperature',
         'Double',
         false,
-        { kind: 'sine', offset: 0, amplitude: 10, period: 60_000 },
+        { kind: 'sine', offset: 0, amplitude: 10, period: 60_000, resolution: 0.1 },
       ],
       ['setpoint', 'ns=1;s=Boiler.Setpoint', 'Double', true, { kind: 'constant', value: 65 }],
       ['running', 'ns=1;s=Boiler.Running', 'Boolean', true, { kind: 'constant', value: true }],

@@ -33,7 +33,7 @@
  * Signals, unless `options.signals` names one for the property: the property's `desired.value` as
  * a constant; else, for a ReadOnly number, a sine with period 60 s so the value visibly moves —
  * around the middle of minimum..maximum with a quarter of the range as amplitude when the model
- * gives both, else 0 ± 10; else 0, false or ''.
+ * gives both, else 0 ± 10; FLOAT and DOUBLE at a resolution of 0.1; else 0, false or ''.
  */
 import type { Device, DeviceModel, ModelProperty } from '@edgeproof/crds';
 import { IssueList, type FieldPath } from '../config/config-error.ts';
@@ -73,6 +73,8 @@ export type PointsFromDeviceOptions = {
 
 /** Period of the default sine of a ReadOnly property with a range. */
 const DEFAULT_SINE_PERIOD_MS = 60_000;
+/** The default sine of a FLOAT or DOUBLE reads as a sensor with this resolution would (21.3). */
+const DEFAULT_RESOLUTION = 0.1;
 
 /**
  * The simulator configuration for `device`, whose model is `model`.
@@ -489,9 +491,16 @@ function signalFor(
       Number.isFinite(min) &&
       Number.isFinite(max) &&
       max > min;
+    const resolution = type === 'INT' ? {} : { resolution: DEFAULT_RESOLUTION };
     return ranged
-      ? { kind: 'sine', offset: (min + max) / 2, amplitude: (max - min) / 4, period: DEFAULT_SINE_PERIOD_MS }
-      : { kind: 'sine', offset: 0, amplitude: 10, period: DEFAULT_SINE_PERIOD_MS };
+      ? {
+          kind: 'sine',
+          offset: (min + max) / 2,
+          amplitude: (max - min) / 4,
+          period: DEFAULT_SINE_PERIOD_MS,
+          ...resolution,
+        }
+      : { kind: 'sine', offset: 0, amplitude: 10, period: DEFAULT_SINE_PERIOD_MS, ...resolution };
   }
   if (type === 'BOOLEAN') return { kind: 'constant', value: false };
   if (type === 'STRING') return { kind: 'constant', value: '' };

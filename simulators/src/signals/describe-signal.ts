@@ -3,6 +3,11 @@ import { formatDuration } from '../duration.ts';
 import type { SignalModel } from './signal-model.ts';
 
 export function describeSignal(s: SignalModel): string {
+  const resolution = 'resolution' in s && s.resolution !== undefined ? ` resolution ${s.resolution}` : '';
+  return describeExact(s) + resolution;
+}
+
+function describeExact(s: SignalModel): string {
   switch (s.kind) {
     case 'constant':
       return `constant ${JSON.stringify(s.value)}`;

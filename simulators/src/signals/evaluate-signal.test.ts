@@ -44,6 +44,22 @@ test('sine follows offset + amplitude·sin(2πt/period + phase) on the fake cloc
   close(shifted.at(500), -2);
 });
 
+test('resolution rounds a continuous signal as a sensor does, to exact decimals', () => {
+  // 50 + 10·sin(2π·100/4000) = 51.564…
+  const p = point({ kind: 'sine', amplitude: 10, period: 4000, offset: 50, resolution: 0.1 });
+  assert.equal(p.at(100), 51.6);
+  assert.equal(String(p.at(1000)), '60');
+  const quarter = point({ kind: 'ramp', from: 0, to: 1, period: 1000, resolution: 0.25 });
+  assert.equal(quarter.at(300), 0.25);
+  assert.equal(quarter.at(400), 0.5);
+  const tiny = point({ kind: 'ramp', from: 0, to: 1e-6, period: 1000, resolution: 1e-7 });
+  assert.equal(String(tiny.at(333)), '3e-7');
+  const coarse = point({ kind: 'random-walk', start: 1234, step: 0, min: 0, max: 5000, resolution: 5 });
+  assert.equal(coarse.at(10_000), 1235);
+  const replay = point({ kind: 'replay', samples: [{ at: 0, value: 0.123456 }], resolution: 0.001 });
+  assert.equal(replay.at(0), 0.123);
+});
+
 test('ramp rises linearly over its period, then repeats or holds', () => {
   const p = point({ kind: 'ramp', from: 0, to: 100, period: 10_000 });
   close(p.at(0), 0);

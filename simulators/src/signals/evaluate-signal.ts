@@ -9,6 +9,32 @@ import type { RandomWalkSignal, ReplaySignal, SignalModel, SignalValue } from '.
 export type SignalFunction = (elapsedMs: number) => SignalValue;
 
 export function evaluateSignal(model: SignalModel): SignalFunction {
+  const exact = exactSignal(model);
+  const resolution = 'resolution' in model ? model.resolution : undefined;
+  if (resolution === undefined) return exact;
+  return (t) => {
+    const v = exact(t);
+    return typeof v === 'number' ? quantize(v, resolution) : v;
+  };
+}
+
+/**
+ * `value` rounded to the nearest multiple of `resolution`, printed as that many decimals would
+ * print it (Math.round(v / 0.1) * 0.1 alone gives 21.300000000000001).
+ */
+export function quantize(value: number, resolution: number): number {
+  const rounded = Math.round(value / resolution) * resolution;
+  return Number(rounded.toFixed(Math.min(20, decimalsOf(resolution))));
+}
+
+/** Digits after the decimal point in `n`'s shortest form: 0.25 → 2, 1e-7 → 7, 5 → 0. */
+function decimalsOf(n: number): number {
+  const [mantissa = '', exponent] = n.toExponential().split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
+}
+
+function exactSignal(model: SignalModel): SignalFunction {
   switch (model.kind) {
     case 'constant':
       return () => model.value;

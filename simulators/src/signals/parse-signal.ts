@@ -28,11 +28,11 @@ export type ParseSignalOptions = {
 
 const FIELDS: Record<SignalKind, readonly string[]> = {
   constant: ['kind', 'value'],
-  sine: ['kind', 'amplitude', 'period', 'offset', 'phase'],
-  ramp: ['kind', 'from', 'to', 'period', 'repeat'],
-  'random-walk': ['kind', 'start', 'step', 'min', 'max', 'seed', 'interval'],
+  sine: ['kind', 'amplitude', 'period', 'offset', 'phase', 'resolution'],
+  ramp: ['kind', 'from', 'to', 'period', 'repeat', 'resolution'],
+  'random-walk': ['kind', 'start', 'step', 'min', 'max', 'seed', 'interval', 'resolution'],
   steps: ['kind', 'steps'],
-  replay: ['kind', 'file', 'samples', 'loop', 'interpolate'],
+  replay: ['kind', 'file', 'samples', 'loop', 'interpolate', 'resolution'],
 };
 
 export function parseSignal(
@@ -55,7 +55,20 @@ export function parseSignal(
   const o = mapping(value, path, issues, FIELDS[kind]);
   if (!o) return undefined;
   const model = parseKind(kind, o, path, issues, options);
-  return issues.count === before ? model : undefined;
+  const resolution = o.resolution === undefined ? undefined : positiveNumber(o, 'resolution', path, issues);
+  if (issues.count !== before || model === undefined) return undefined;
+  // FIELDS lets only the continuous kinds have a resolution.
+  if (resolution === undefined || model.kind === 'constant' || model.kind === 'steps') return model;
+  return { ...model, resolution };
+}
+
+function positiveNumber(o: Obj, key: string, path: FieldPath, issues: IssueList): number | undefined {
+  const n = number(o, key, path, issues);
+  if (n !== undefined && !(n > 0)) {
+    issues.add([...path, key], `must be above 0, not ${n}`);
+    return undefined;
+  }
+  return n;
 }
 
 function parseKind(

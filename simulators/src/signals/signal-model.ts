@@ -10,8 +10,14 @@ export type SignalValue = number | boolean | string;
 /** Always `value`. */
 export type ConstantSignal = { kind: 'constant'; value: SignalValue };
 
+/**
+ * A sensor's resolution: the value is rounded to the nearest multiple of it (0.1 reads 21.3, not
+ * 21.2947…). Continuous signals take it; without it they give the exact value.
+ */
+export type Quantized = { resolution?: number };
+
 /** `offset + amplitude · sin(2π·t/period + phase)`; `phase` in degrees. */
-export type SineSignal = {
+export type SineSignal = Quantized & {
   kind: 'sine';
   amplitude: number;
   /** ms */
@@ -21,13 +27,19 @@ export type SineSignal = {
 };
 
 /** From `from` to `to` linearly over `period` ms; then again from `from` (repeat, the default) or holds `to`. */
-export type RampSignal = { kind: 'ramp'; from: number; to: number; period: number; repeat?: boolean };
+export type RampSignal = Quantized & {
+  kind: 'ramp';
+  from: number;
+  to: number;
+  period: number;
+  repeat?: boolean;
+};
 
 /**
  * A bounded random walk: starts at `start`, every `interval` ms (default 1 s) moves by a uniform
  * amount in [-step, +step], clamped to [min, max]. Deterministic for a given `seed` (default 1).
  */
-export type RandomWalkSignal = {
+export type RandomWalkSignal = Quantized & {
   kind: 'random-walk';
   start: number;
   step: number;
@@ -46,7 +58,7 @@ export type StepsSignal = { kind: 'steps'; steps: { at: number; value: SignalVal
  * value holds (`interpolate: step`, the default) or moves linearly. With `loop` (the default) the
  * recording repeats; one loop lasts until the last row plus the gap before it.
  */
-export type ReplaySignal = {
+export type ReplaySignal = Quantized & {
   kind: 'replay';
   /** `at` in ms from the first row, ascending. */
   samples: { at: number; value: number }[];
