@@ -1,5 +1,5 @@
 // What the benches read of their processes and samples, in one place: stopping a child process,
-// its memory and CPU from /proc (proc(5)), and nearest-rank percentiles of sorted samples.
+// its memory and CPU from /proc (proc(5)), and nearest-rank percentiles and medians of samples.
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -30,4 +30,12 @@ export function cpuSeconds(pid: number): number {
 /** The `q` quantile (0–1) of ascending `sorted`. */
 export function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** The median of `xs` (any order; the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 }

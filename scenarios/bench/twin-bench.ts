@@ -36,7 +36,7 @@ import { Session } from 'node:inspector/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { connect, type MqttClient } from 'mqtt';
 import { SystemClock, createLogger, silentLogger } from '@edgeproof/core';
-import { cpuSeconds, memoryMb, percentile, stopChild } from './process-stats.ts';
+import { cpuSeconds, median, memoryMb, percentile, stopChild } from './process-stats.ts';
 // Each process imports only what its role runs (dynamic imports below), so that the RSS figures
 // are of the role: @kubernetes/client-node alone is ~90 MB, and the edges do not load the cloud.
 
@@ -368,11 +368,6 @@ function summary(ms: number[]): { n: number; p50: number; p90: number; p99: numb
     p99: Math.round(percentile(a, 0.99)),
     max: Math.round(a.at(-1) ?? 0),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
