@@ -135,6 +135,8 @@ export class CloudCore {
       kubeConfig,
       clock,
       logger: logger.child('nodelifecycle'),
+      // Started before the lifecycle and stopped after it (start() below).
+      nodes: this.downstream.nodes,
       ...(grace !== undefined ? { gracePeriodMs: grace } : {}),
       ...(options.nodeMonitorPeriodMs !== undefined
         ? { monitorPeriodMs: options.nodeMonitorPeriodMs }

@@ -10,6 +10,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type V1Node,
 } from '@kubernetes/client-node';
 import { FakeClock, SystemClock, createLogger, silentLogger } from '@edgeproof/core';
 import {
@@ -18,6 +19,7 @@ import {
   NODE_STATUS_UNKNOWN_REASON,
   NodeLifecycleController,
 } from '../src/edgecontroller/node-lifecycle.ts';
+import { KeptInformer } from '../src/kube-informer.ts';
 import { startApiServer, type Fixture } from './support/apiserver-fixture.ts';
 
 let f: Fixture;
@@ -219,5 +221,47 @@ test('a lease renewed with a skewed edge clock still counts: only that it change
     assert.equal(await status('skewed'), 'NotReady');
   } finally {
     await lc.stop();
+  }
+});
+
+test("with a borrowed node informer (cloudcore shares downstream's) it marks silent nodes and leaves the informer to its owner", async () => {
+  await readyEdgeNode('borrowed-silent');
+  const clock = new SystemClock();
+  const nodes = new KeptInformer<V1Node>({
+    kubeConfig: kc,
+    path: '/api/v1/nodes',
+    list: () => core.listNode({ labelSelector: 'node-role.kubernetes.io/edge' }),
+    labelSelector: 'node-role.kubernetes.io/edge',
+    clock,
+    logger: silentLogger(),
+    what: 'edge nodes',
+  });
+  await nodes.start();
+  const lc = new NodeLifecycleController({
+    kubeConfig: kc,
+    clock,
+    logger: silentLogger(),
+    gracePeriodMs: 300,
+    monitorPeriodMs: 100,
+    nodes,
+  });
+  try {
+    await lc.start();
+    const deadline = Date.now() + 10_000;
+    while ((await status('borrowed-silent')) !== 'NotReady') {
+      assert.ok(Date.now() < deadline, 'the node never became NotReady');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await lc.stop();
+    // The owner's informer still runs: a node created after the lifecycle stopped reaches its cache.
+    await readyEdgeNode('after-stop');
+    const until = Date.now() + 10_000;
+    while (nodes.informer.get('after-stop') === undefined) {
+      assert.ok(Date.now() < until, 'the borrowed informer stopped with the lifecycle');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await lc.stop();
+    await nodes.stop();
   }
 });

@@ -102,7 +102,8 @@ export class DownstreamController {
   private readonly core: CoreV1Api;
   private readonly builder: MessageBuilder;
   private readonly store: ObjectSyncStore;
-  private readonly nodes: KeptInformer<V1Node>;
+  /** The edge nodes (label `node-role.kubernetes.io/edge`); cloudcore's node lifecycle shares it. */
+  readonly nodes: KeptInformer<V1Node>;
   private readonly pods: KeptInformer<V1Pod>;
   private readonly configMaps: KeptInformer<V1ConfigMap>;
   private readonly secrets: KeptInformer<V1Secret>;

@@ -56,6 +56,12 @@ export interface NodeLifecycleControllerOptions {
   gracePeriodMs?: number;
   /** How often nodes are looked at. */
   monitorPeriodMs?: number;
+  /**
+   * The edge nodes' informer of another controller, started and stopped by its owner: cloudcore
+   * shares the downstream controller's, so one watch and one cache hold every Node instead of two,
+   * and each node status update is parsed once. Without it the controller runs its own.
+   */
+  nodes?: KeptInformer<V1Node>;
 }
 
 /** The last heartbeat values seen for a node, and when (this controller's clock) they changed. */
@@ -73,6 +79,8 @@ export class NodeLifecycleController {
   private readonly gracePeriodMs: number;
   private readonly monitorPeriodMs: number;
   private readonly nodes: KeptInformer<V1Node>;
+  /** Whether `nodes` is this controller's own (started and stopped with it) or borrowed. */
+  private readonly ownsNodes: boolean;
   private readonly leases: KeptInformer<V1Lease>;
   private readonly probes = new Map<string, Probe>();
   private timer: TimerHandle | undefined;
@@ -89,15 +97,18 @@ export class NodeLifecycleController {
     if (!(this.gracePeriodMs > 0) || !(this.monitorPeriodMs > 0)) {
       throw new RangeError('gracePeriodMs and monitorPeriodMs must be positive');
     }
-    this.nodes = new KeptInformer<V1Node>({
-      kubeConfig,
-      path: '/api/v1/nodes',
-      list: () => this.core.listNode({ labelSelector: EDGE_NODE_ROLE_LABEL }),
-      labelSelector: EDGE_NODE_ROLE_LABEL,
-      clock,
-      logger,
-      what: 'edge nodes',
-    });
+    this.ownsNodes = options.nodes === undefined;
+    this.nodes =
+      options.nodes ??
+      new KeptInformer<V1Node>({
+        kubeConfig,
+        path: '/api/v1/nodes',
+        list: () => this.core.listNode({ labelSelector: EDGE_NODE_ROLE_LABEL }),
+        labelSelector: EDGE_NODE_ROLE_LABEL,
+        clock,
+        logger,
+        what: 'edge nodes',
+      });
     this.leases = new KeptInformer<V1Lease>({
       kubeConfig,
       path: `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`,
@@ -122,21 +133,21 @@ export class NodeLifecycleController {
     this.leases.informer.on('update', onLease);
   }
 
-  /** Starts watching nodes and leases, and a pass every monitor period (never two at once). */
+  /** Starts watching nodes (its own informer) and leases, and a pass every monitor period (never two at once). */
   async start(): Promise<void> {
     if (this.timer) return;
     this.timer = this.clock.setInterval(() => {
       if (this.running) return;
       this.running = this.reconcile().finally(() => (this.running = undefined));
     }, this.monitorPeriodMs);
-    await Promise.all([this.nodes.start(), this.leases.start()]);
+    await Promise.all([this.ownsNodes ? this.nodes.start() : undefined, this.leases.start()]);
   }
 
-  /** Stops the passes and the watches, and waits for a pass in progress. */
+  /** Stops the passes and its watches (not a borrowed node informer), and waits for a pass in progress. */
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
-    await Promise.all([this.nodes.stop(), this.leases.stop()]);
+    await Promise.all([this.ownsNodes ? this.nodes.stop() : undefined, this.leases.stop()]);
     await this.running;
   }
 
