@@ -20,7 +20,7 @@ import {
   startEcho,
   type TestServer,
 } from './support/net.ts';
-import { portOf, startToxiproxy } from './support/toxiproxy.ts';
+import { TIMER_EARLY_MS, portOf, startToxiproxy } from './support/toxiproxy.ts';
 
 type Setup = {
   tp: EmbeddedToxiproxy;
@@ -159,7 +159,7 @@ test('reset peer gives ECONNRESET; degrade adds latency to both directions; heal
     const t0 = performance.now();
     c.socket.write('rtt');
     const rtt = (await c.waitForBytes(3)) - t0;
-    assert.ok(rtt >= 160, `round trip ${rtt} ms with 80 ms each way`);
+    assert.ok(rtt >= 160 - 2 * TIMER_EARLY_MS, `round trip ${rtt} ms with 80 ms each way`);
     c.socket.destroy();
 
     await faults.degrade({ rateKBps: 50, sliceBytes: 100, streams: ['downstream'] });

@@ -12,18 +12,13 @@ import {
   startServer,
   type TestServer,
 } from './support/net.ts';
-import { http, portOf, startToxiproxy } from './support/toxiproxy.ts';
+import { TIMER_EARLY_MS, http, portOf, startToxiproxy } from './support/toxiproxy.ts';
 import type { EmbeddedToxiproxy } from '../src/index.ts';
 
 const ms = (n: number): string => `${Math.round(n)} ms`;
 
 /** Slack for timers and scheduling on a busy 2-core machine. */
 const SLACK_MS = 150;
-/**
- * How much earlier than its delay a proxy timer may fire as performance.now() sees it: libuv starts
- * a timer from the loop's cached time, in whole milliseconds (a 300 ms latency measured 299.97 ms).
- */
-const EARLY_MS = 2;
 
 type Setup = { tp: EmbeddedToxiproxy; upstream: TestServer; port: number };
 
@@ -73,12 +68,12 @@ test('latency delays each direction by latency ± jitter; toxicity 0 has no effe
 
     await addToxic(tp, { type: 'latency', attributes: { latency: 100 } });
     const one = await roundTrip(port);
-    assert.ok(one >= 100 - EARLY_MS && one < 100 + SLACK_MS, `latency 100 downstream: ${one} ms`);
+    assert.ok(one >= 100 - TIMER_EARLY_MS && one < 100 + SLACK_MS, `latency 100 downstream: ${one} ms`);
 
     // Both directions: the round trip gains both delays.
     await addToxic(tp, { type: 'latency', stream: 'upstream', attributes: { latency: 100 } });
     const two = await roundTrip(port);
-    assert.ok(two >= 200 - EARLY_MS && two < 200 + SLACK_MS, `latency 100 each way: ${two} ms`);
+    assert.ok(two >= 200 - 2 * TIMER_EARLY_MS && two < 200 + SLACK_MS, `latency 100 each way: ${two} ms`);
 
     await http(tp.url, 'DELETE', '/proxies/p/toxics/latency_upstream');
     await http(tp.url, 'POST', '/proxies/p/toxics/latency_downstream', {
@@ -110,7 +105,7 @@ test('upstream toxics act on client → server bytes, downstream ones on server 
     await sleep(100);
     assert.equal(upstream.received[0]?.length ?? 0, 0, 'held on the way up');
     await client.waitForBytes(2);
-    assert.ok(performance.now() - t0 >= 200 - EARLY_MS);
+    assert.ok(performance.now() - t0 >= 200 - TIMER_EARLY_MS);
     client.socket.destroy();
 
     await http(tp.url, 'DELETE', '/proxies/p/toxics/latency_upstream');
@@ -122,7 +117,7 @@ test('upstream toxics act on client → server bytes, downstream ones on server 
     assert.equal(Buffer.concat(upstream.received[1] ?? []).toString(), 'down', 'reached the server at once');
     assert.equal(c2.bytes(), 0, 'held on the way down');
     await c2.waitForBytes(4);
-    assert.ok(performance.now() - t1 >= 200 - EARLY_MS);
+    assert.ok(performance.now() - t1 >= 200 - TIMER_EARLY_MS);
     c2.socket.destroy();
   });
 });
@@ -248,10 +243,10 @@ test('toxics added and removed at run time apply to connections already open', a
     assert.ok((await rtt()) < 50);
     await addToxic(tp, { type: 'latency', attributes: { latency: 150 } });
     const slow = await rtt();
-    assert.ok(slow >= 150 - EARLY_MS, `after adding: ${slow} ms`);
+    assert.ok(slow >= 150 - TIMER_EARLY_MS, `after adding: ${slow} ms`);
     await http(tp.url, 'POST', '/proxies/p/toxics/latency_downstream', { attributes: { latency: 300 } });
     const slower = await rtt();
-    assert.ok(slower >= 300 - EARLY_MS, `after updating: ${slower} ms`);
+    assert.ok(slower >= 300 - TIMER_EARLY_MS, `after updating: ${slower} ms`);
     await http(tp.url, 'DELETE', '/proxies/p/toxics/latency_downstream');
     const fast = await rtt();
     assert.ok(fast < 50, `after removing: ${fast} ms`);

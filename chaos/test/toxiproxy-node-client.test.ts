@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Toxiproxy, type ICreateToxicBody, type Latency } from 'toxiproxy-node-client';
 import { connectClient, startEcho } from './support/net.ts';
-import { portOf, startToxiproxy } from './support/toxiproxy.ts';
+import { TIMER_EARLY_MS, portOf, startToxiproxy } from './support/toxiproxy.ts';
 
 test('toxiproxy-node-client: proxies, toxics, populate, reset, version', async () => {
   const echo = await startEcho();
@@ -36,7 +36,7 @@ test('toxiproxy-node-client: proxies, toxics, populate, reset, version', async (
     const t0 = performance.now();
     client.socket.write('hi');
     const rtt = (await client.waitForBytes(2)) - t0;
-    assert.ok(rtt >= 120, `${rtt} ms`);
+    assert.ok(rtt >= 120 - TIMER_EARLY_MS, `${rtt} ms`);
 
     const fetched = await proxy.getToxic<Latency>('lag');
     assert.equal(fetched.attributes.latency, 120);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, freePort, run, start } from './support/cli.ts';
+import { TIMER_EARLY_MS, exitOf, freePort, run, start } from './support/cli.ts';
 
 function apiUrl(output: string): string {
   const m = /edgeproof chaos: toxiproxy API on (http:\/\/\S+)/.exec(output);
@@ -59,7 +59,7 @@ test('chaos proxy serves the Toxiproxy API, proxies traffic with toxics, and sto
       });
       s.on('error', reject);
     });
-    assert.ok(rtt >= 100, `round trip ${rtt} ms through a 100 ms latency toxic`);
+    assert.ok(rtt >= 100 - TIMER_EARLY_MS, `round trip ${rtt} ms through a 100 ms latency toxic`);
 
     proxy.child.kill('SIGINT');
     assert.equal(await exitOf(proxy.child), 0);

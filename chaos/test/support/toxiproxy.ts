@@ -4,6 +4,13 @@ import { startEmbeddedToxiproxy, type EmbeddedToxiproxy } from '../../src/index.
 
 export type Reply = { status: number; type: string | null; text: string; json: unknown };
 
+/**
+ * How much earlier than its delay a proxy timer may fire as performance.now() sees it: libuv starts
+ * a timer from the loop's cached time, in whole milliseconds (a 300 ms latency measured 299.97 ms).
+ * Lower bounds on delays allow this much per timer on the path.
+ */
+export const TIMER_EARLY_MS = 2;
+
 export async function startToxiproxy(): Promise<EmbeddedToxiproxy> {
   return startEmbeddedToxiproxy({ host: '127.0.0.1', port: 0 });
 }

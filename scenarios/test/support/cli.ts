@@ -10,6 +10,12 @@ export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/e
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
+/**
+ * How much earlier than its delay a timer may fire as performance.now() sees it (libuv starts
+ * timers from the loop's cached time, in whole milliseconds): slack for lower bounds on delays.
+ */
+export const TIMER_EARLY_MS = 2;
+
 /** Runs `edgeproof ARGS` to completion. */
 export function run(args: string[]): Promise<RunResult> {
   return new Promise((done) => {
