@@ -77,7 +77,7 @@ export function claimUnique(
   else seen.set(value, index);
 }
 
-type NumberRule = { min?: number; max?: number; integer?: boolean; nonZero?: boolean };
+type NumberRule = { min?: number; max?: number; integer?: boolean; nonZero?: boolean; positive?: boolean };
 
 export function number(
   obj: Obj,
@@ -102,6 +102,10 @@ export function number(
   }
   if (rule.nonZero && value === 0) {
     issues.add(at, 'must not be 0');
+    return undefined;
+  }
+  if (rule.positive && !(value > 0)) {
+    issues.add(at, `must be above 0, not ${value}`);
     return undefined;
   }
   return value;

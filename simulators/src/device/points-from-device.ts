@@ -491,16 +491,13 @@ function signalFor(
       Number.isFinite(min) &&
       Number.isFinite(max) &&
       max > min;
-    const resolution = type === 'INT' ? {} : { resolution: DEFAULT_RESOLUTION };
-    return ranged
-      ? {
-          kind: 'sine',
-          offset: (min + max) / 2,
-          amplitude: (max - min) / 4,
-          period: DEFAULT_SINE_PERIOD_MS,
-          ...resolution,
-        }
-      : { kind: 'sine', offset: 0, amplitude: 10, period: DEFAULT_SINE_PERIOD_MS, ...resolution };
+    return {
+      kind: 'sine',
+      offset: ranged ? (min + max) / 2 : 0,
+      amplitude: ranged ? (max - min) / 4 : 10,
+      period: DEFAULT_SINE_PERIOD_MS,
+      ...(type === 'INT' ? {} : { resolution: DEFAULT_RESOLUTION }),
+    };
   }
   if (type === 'BOOLEAN') return { kind: 'constant', value: false };
   if (type === 'STRING') return { kind: 'constant', value: '' };

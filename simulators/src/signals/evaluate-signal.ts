@@ -22,7 +22,7 @@ export function evaluateSignal(model: SignalModel): SignalFunction {
  * `value` rounded to the nearest multiple of `resolution`, printed as that many decimals would
  * print it (Math.round(v / 0.1) * 0.1 alone gives 21.300000000000001).
  */
-export function quantize(value: number, resolution: number): number {
+function quantize(value: number, resolution: number): number {
   const rounded = Math.round(value / resolution) * resolution;
   return Number(rounded.toFixed(Math.min(20, decimalsOf(resolution))));
 }

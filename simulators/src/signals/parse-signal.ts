@@ -55,20 +55,11 @@ export function parseSignal(
   const o = mapping(value, path, issues, FIELDS[kind]);
   if (!o) return undefined;
   const model = parseKind(kind, o, path, issues, options);
-  const resolution = o.resolution === undefined ? undefined : positiveNumber(o, 'resolution', path, issues);
+  const resolution = optionalNumber(o, 'resolution', path, issues, { positive: true });
   if (issues.count !== before || model === undefined) return undefined;
   // FIELDS lets only the continuous kinds have a resolution.
   if (resolution === undefined || model.kind === 'constant' || model.kind === 'steps') return model;
   return { ...model, resolution };
-}
-
-function positiveNumber(o: Obj, key: string, path: FieldPath, issues: IssueList): number | undefined {
-  const n = number(o, key, path, issues);
-  if (n !== undefined && !(n > 0)) {
-    issues.add([...path, key], `must be above 0, not ${n}`);
-    return undefined;
-  }
-  return n;
 }
 
 function parseKind(
