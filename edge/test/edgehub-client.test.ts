@@ -321,9 +321,11 @@ test('backoff delays come from the injected clock and grow until connected', asy
   clock.advance(1);
   await waitFor('second failure', () => retries() === 2);
   assert.match(logs.at(-1) ?? '', /retryInMs=1500/);
+  assert.equal(hub.failedDials, 2, 'each failed dial is counted');
   await cloud.listen();
   clock.advance(1500);
   await waitFor('connection', () => hub.connected);
+  assert.equal(hub.failedDials, 2, 'the dial that opened the session is not a failure');
 });
 
 test('a cloud that never answers pings still gets every message (write-confirmation fallback)', async (t) => {

@@ -232,6 +232,11 @@ export class EdgeCore {
     return this.hub?.connected ?? false;
   }
 
+  /** Dials to cloudhub that failed before a session opened, since start (0 before). */
+  failedDials(): number {
+    return this.hub?.failedDials ?? 0;
+  }
+
   /** True once the cloud has accepted the node's registration (the Node exists in the cluster). */
   registered(): boolean {
     return this.nodeUid !== undefined;

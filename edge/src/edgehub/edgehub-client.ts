@@ -33,6 +33,7 @@
 import WebSocket, { type RawData } from 'ws';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import {
   InvalidInputError,
   ResourceBusyError,
@@ -58,7 +59,13 @@ export const DEFAULT_CLOUDHUB_PORT = 10000;
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 /** KubeEdge's write deadline (§2.3). */
 export const DEFAULT_WRITE_TIMEOUT_MS = 15_000;
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * The opening handshake (TCP, TLS, upgrade) may take this long: KubeEdge's
+ * `edgeHub.websocket.handshakeTimeout` default, 30 s (`pkg/apis/componentconfig/edgecore/v1alpha2/
+ * default.go`). Shorter fails a whole site's nodes at once when they all dial a busy cloudcore after a
+ * power cut: each handshake is slow because thousands run at once, and each retry adds to the load.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_QUEUED_MESSAGES = 10_000;
 /** Stop handing frames to the socket while this much is buffered; resume on write callbacks. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -111,6 +118,7 @@ export class EdgeHub {
   private readonly writeTimeoutMs: number;
   private readonly maxQueued: number;
   private credentials: EdgeHubOptions['credentials'];
+  private tlsContext: { credentials: EdgeHubOptions['credentials']; context: SecureContext } | undefined;
 
   private readonly queue: Queued[] = [];
   /** Queue entries handed to the current socket (always the head of the queue). */
@@ -134,6 +142,7 @@ export class EdgeHub {
   private started = false;
   private stopped = false;
   private reconnectNow = false;
+  private dialFailures = 0;
   private reconnectTimer: TimerHandle | undefined;
   private keepaliveTimer: TimerHandle | undefined;
   private closeTimer: TimerHandle | undefined;
@@ -169,6 +178,11 @@ export class EdgeHub {
   /** True while the WebSocket is open. */
   get connected(): boolean {
     return this.isConnected;
+  }
+
+  /** Dials that ended before the session opened (refused, timed out, reset), since construction. */
+  get failedDials(): number {
+    return this.dialFailures;
   }
 
   /** Upstream messages not yet confirmed written (queued or in flight). */
@@ -233,22 +247,36 @@ export class EdgeHub {
     this.reconnectTimer = undefined;
     if (this.stopped) return;
     const gen = ++this.generation;
-    const ws = new WebSocket(this.url, {
+    let secureContext: SecureContext;
+    try {
+      secureContext = this.secureContext();
+    } catch (err) {
+      const delay = this.backoff.next();
+      this.log.error(
+        'the node certificate, key or CA cannot be used for TLS; fix or remove them and join again',
+        {
+          error: errorMessage(err),
+          retryInMs: delay,
+        },
+      );
+      this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
+      return;
+    }
+    // ws hands its options on to tls.connect, secureContext included (its types leave it out).
+    const options: WebSocket.ClientOptions & Pick<ConnectionOptions, 'secureContext'> = {
       headers: {
         node_id: this.opts.nodeName,
         project_id: this.opts.projectId ?? DEFAULT_PROJECT_ID,
         ConnectionUse: 'msg',
       },
-      ca: this.credentials.caPem,
-      cert: this.credentials.certPem,
-      key: this.credentials.keyPem,
-      minVersion: 'TLSv1.2',
+      secureContext,
       ...(isIP(this.host) === 0 ? { servername: this.host } : {}),
       handshakeTimeout: this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false, // gorilla/viaduct does not negotiate compression
       maxPayload: DEFAULT_MAX_MESSAGE_BYTES,
       followRedirects: false,
-    });
+    };
+    const ws = new WebSocket(this.url, options);
     this.ws = ws;
     let lastError: string | undefined;
     ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => this.onRefused(ws, req, res));
@@ -259,6 +287,27 @@ export class EdgeHub {
       lastError = err.message;
     });
     ws.on('close', (code: number, reason: Buffer) => this.onClose(gen, code, reason.toString() || lastError));
+  }
+
+  /**
+   * The TLS context of the current credentials (CA, certificate, key, TLS ≥ 1.2 as §2.1), built
+   * once per credentials rather than per dial: parsing the PEMs is most of a client handshake's
+   * CPU, and a node retrying through an outage dials many times.
+   */
+  private secureContext(): SecureContext {
+    const credentials = this.credentials;
+    if (this.tlsContext?.credentials !== credentials) {
+      this.tlsContext = {
+        credentials,
+        context: createSecureContext({
+          ca: credentials.caPem,
+          cert: credentials.certPem,
+          key: credentials.keyPem,
+          minVersion: 'TLSv1.2',
+        }),
+      };
+    }
+    return this.tlsContext.context;
   }
 
   private onRefused(ws: WebSocket, req: ClientRequest, res: IncomingMessage): void {
@@ -448,8 +497,10 @@ export class EdgeHub {
     }
     const delay = this.reconnectNow ? 0 : this.backoff.next();
     this.reconnectNow = false;
-    if (!wasConnected)
+    if (!wasConnected) {
+      this.dialFailures++;
       this.log.info('cannot connect to cloudhub', { url: this.url, reason, retryInMs: delay });
+    }
     this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
   }
 
