@@ -34,7 +34,6 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   EdgeproofError,
   InvalidInputError,
-  ResourceBusyError,
   errorMessage,
   type Clock,
   type Logger,
@@ -48,6 +47,7 @@ import {
 } from '../pki/pki.ts';
 import type { CloudHubCredentials } from './cloud-secrets.ts';
 import { apiStatusCode, apiErrorMessage } from './kube-errors.ts';
+import { listenOn } from './listen.ts';
 import { verifyToken, verifyTokenJwt } from './token.ts';
 
 /** KubeEdge's default port for this server (`cloudHub.https.port`). */
@@ -170,26 +170,7 @@ export class CertServer {
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\n`);
     });
     const port = this.options.port ?? DEFAULT_CERT_SERVER_PORT;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        server.off('listening', onListening);
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new ResourceBusyError(
-                `port ${port} is in use, so cloudhub's certificate server cannot listen; stop what holds it or configure another port`,
-                { cause: err },
-              )
-            : err,
-        );
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(port, this.options.host);
-    });
+    await listenOn(server, port, this.options.host, "cloudhub's certificate server cannot listen");
     server.on('error', (err) => this.log.error('certificate server error', { error: err.message }));
     this.server = server;
     this.log.info('listening', { port: this.port() });

@@ -30,7 +30,6 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   EdgeproofError,
   InvalidInputError,
-  ResourceBusyError,
   errorMessage,
   type Clock,
   type Logger,
@@ -38,6 +37,7 @@ import {
 } from '@edgeproof/core';
 import type { CloudHubCredentials } from './cloud-secrets.ts';
 import { DEFAULT_NODE_LIMIT, admitUpgrade } from './hub-admission.ts';
+import { listenOn } from './listen.ts';
 import { NodeSession, type SessionCloseReason } from './node-session.ts';
 
 /** KubeEdge's default port for this server (`cloudHub.websocket.port`). */
@@ -149,26 +149,7 @@ export class HubServer {
       socket.destroy();
     });
     const port = this.options.port ?? DEFAULT_HUB_PORT;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        server.off('listening', onListening);
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new ResourceBusyError(
-                `port ${port} is in use, so cloudhub cannot listen for edge nodes; stop what holds it or configure another port`,
-                { cause: err },
-              )
-            : err,
-        );
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(port, this.options.host);
-    });
+    await listenOn(server, port, this.options.host, 'cloudhub cannot listen for edge nodes');
     server.on('error', (err) => this.log.error('cloudhub server error', { error: err.message }));
     this.server = server;
     this.wss = wss;
