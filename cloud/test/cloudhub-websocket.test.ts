@@ -4,6 +4,8 @@
 // certificate CN system:node:<node> / O system:nodes issued by the cloud CA, one JSON message per frame.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import WebSocket from 'ws';
 import {
@@ -35,12 +37,16 @@ let ca: CertificateAuthority;
 let credentials: CloudHubCredentials;
 let otherCa: CertificateAuthority;
 
-async function clientCert(commonName: string, authority: CertificateAuthority = ca): Promise<ClientCert> {
+async function clientCert(
+  commonName: string,
+  authority: CertificateAuthority = ca,
+  usages: Array<'client' | 'server'> = ['client'],
+): Promise<ClientCert> {
   const issued = await issueCertificate({
     ca: authority,
     commonName,
     organization: 'system:nodes',
-    usages: ['client'],
+    usages,
     validityDays: 1,
     clock,
   });
@@ -278,6 +284,13 @@ test('refusals carry an HTTP status and a reason', async () => {
   assert.equal(foreign.status, 401);
   assert.match(foreign.body, /client certificate rejected .*this cloud's CA/);
 
+  const serverOnly = await refused(hub, {
+    nodeId: 'edge-1',
+    cert: await clientCert('system:node:edge-1', ca, ['server']),
+  });
+  assert.equal(serverOnly.status, 401);
+  assert.match(serverOnly.body, /not valid for client authentication/);
+
   const otherNode = await refused(hub, { nodeId: 'edge-2', cert: await clientCert('system:node:edge-1') });
   assert.equal(otherNode.status, 403);
   assert.match(otherNode.body, /system:node:edge-1.*edge-2/);
@@ -390,4 +403,25 @@ test('stop closes every session with 1001 and fires onDisconnect', async () => {
     ['server-stopped'],
   );
   assert.equal((await gone).code, 1001);
+});
+
+test('the listener queues as many dials as the kernel allows (net.core.somaxconn), as Go does', async () => {
+  const { hub } = await startHub();
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  // ss(8) shows a listening socket's accept backlog as Send-Q.
+  const listening = execFileSync('ss', ['-ltnH', `sport = :${hub.port()}`], { encoding: 'utf8' });
+  const [, , backlog] = listening.trim().split(/\s+/);
+  assert.equal(Number(backlog), somaxconn, listening);
+});
+
+test('a port in use is refused with a reason naming the port', async () => {
+  const { hub } = await startHub();
+  const second = new HubServer({ credentials, clock, logger, port: hub.port(), host: HOST });
+  await assert.rejects(second.start(), (err: Error) => {
+    assert.match(
+      err.message,
+      new RegExp(`port ${hub.port()} is in use, so cloudhub cannot listen for edge nodes`),
+    );
+    return true;
+  });
 });

@@ -22,7 +22,6 @@
  *   replaces the old one, so the count does not grow (KubeEdge counts the old session until it is
  *   gone and refuses the reconnect).
  */
-import { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import { isDns1123Subdomain } from '@edgeproof/core';
@@ -33,6 +32,8 @@ export const NODE_USER_PREFIX = 'system:node:';
 export const DEFAULT_NODE_LIMIT = 500;
 
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+const NOT_FOR_CLIENT_AUTH =
+  'client certificate rejected: it is not valid for client authentication (no clientAuth extended key usage); use the node certificate from keadm join';
 const ANY_EKU_OID = '2.5.29.37.0';
 
 /** What the hub knows about an upgrade request. */
@@ -71,17 +72,22 @@ export function admitUpgrade(req: UpgradeRequest, policy: AdmissionPolicy): Admi
       "client certificate required: connect with the node certificate issued by this cloud's CA (keadm join --token)",
     );
   }
+  // OpenSSL checks the purpose while verifying the chain (X509_V_ERR_INVALID_PURPOSE): a
+  // certificate from this CA without clientAuth fails there, not below.
+  if (!req.authorized && req.authorizationError === 'INVALID_PURPOSE') {
+    return refuse(401, NOT_FOR_CLIENT_AUTH);
+  }
   if (!req.authorized) {
     return refuse(
       401,
       `client certificate rejected (${req.authorizationError ?? 'not verified'}): it must be issued by this cloud's CA; join again with a token`,
     );
   }
-  // Node types keyUsage as string[], but it is undefined when there is no EKU extension, which
-  // RFC 5280 §4.2.1.12 (and Go) read as "any usage".
-  const eku: string[] | undefined = new X509Certificate(raw).keyUsage;
+  // The EKU OIDs TLS already parsed (no second parse of the certificate per connection); absent
+  // when the certificate has no EKU extension, which RFC 5280 §4.2.1.12 (and Go) read as "any usage".
+  const eku: string[] | undefined = (req.peerCertificate as Partial<PeerCertificate>).ext_key_usage;
   if (eku !== undefined && !eku.includes(CLIENT_AUTH_OID) && !eku.includes(ANY_EKU_OID)) {
-    return refuse(401, 'client certificate rejected: it is not valid for client authentication');
+    return refuse(401, NOT_FOR_CLIENT_AUTH);
   }
 
   if (nodeId === undefined) {
