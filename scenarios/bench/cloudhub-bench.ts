@@ -11,7 +11,9 @@
 // For each N: every node's certificate is first bootstrapped with the join token (timed as
 // "bootstrap"), then all nodes start at once with their stored certificates, as after a cloudcore
 // restart or a power cut of a site: "connected" is when every WebSocket session is up, "registered"
-// when every Node object exists (register + lease through edgecontroller into the API server).
+// when every Node object exists (register + lease through edgecontroller into the API server);
+// "failed dials" counts the dials that timed out or were reset or refused on the way (each node
+// then backs off and dials again), which a cloudhub that keeps up with the herd keeps at 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -117,9 +119,10 @@ async function measure(n: number): Promise<Record<string, number>> {
     const bootstrapMs = Date.now() - bootStart;
 
     // 2. All nodes at once, certificates reused: every fleet prepares, then all are told to dial.
-    const progress = new Map<number, { connected: number; registered: number }>();
+    const progress = new Map<number, { connected: number; registered: number; failedDials: number }>();
     let connectedMs = 0;
     let registeredMs = 0;
+    let failedDials = 0;
     let startAt = 0;
     let cpuAtStart = 0;
     let apiCpuAtStart = process.cpuUsage();
@@ -140,13 +143,18 @@ async function measure(n: number): Promise<Record<string, number>> {
               for (const c of connectFleets) c.stdin?.write('go\n');
             }
             if (l.event !== 'progress') return;
-            progress.set(f.from, { connected: Number(l.connected), registered: Number(l.registered) });
-            const sum = (k: 'connected' | 'registered'): number =>
+            progress.set(f.from, {
+              connected: Number(l.connected),
+              registered: Number(l.registered),
+              failedDials: Number(l.failedDials),
+            });
+            const sum = (k: 'connected' | 'registered' | 'failedDials'): number =>
               [...progress.values()].reduce((a, p) => a + p[k], 0);
             const now = Date.now() - startAt;
             if (connectedMs === 0 && sum('connected') === n) connectedMs = now;
             if (registeredMs === 0 && sum('registered') === n) {
               registeredMs = now;
+              failedDials = sum('failedDials');
               cloudcoreConnectCpuS = cpuSeconds(cloudcore.pid!) - cpuAtStart;
               const api = process.cpuUsage(apiCpuAtStart);
               apiConnectCpuS = (api.user + api.system) / 1e6;
@@ -169,6 +177,7 @@ async function measure(n: number): Promise<Record<string, number>> {
       bootstrapPerSecond: Math.round((n / bootstrapMs) * 1000),
       connectedMs,
       registeredMs,
+      failedDials,
       cloudcoreCpuSecondsToRegistered: Math.round(cloudcoreConnectCpuS * 10) / 10,
       apiserverAndBenchCpuSecondsToRegistered: Math.round(apiConnectCpuS * 10) / 10,
       cloudcoreIdleRssMb: idleMb.rss,
@@ -208,9 +217,9 @@ const out = resolve('bench-results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'cloudhub.json'), JSON.stringify(report, null, 2) + '\n');
 const row = (label: string, r: Record<string, number>): string =>
-  `${label.padEnd(8)} ${String(r.nodes).padStart(5)}  ${String(r.bootstrapPerSecond).padStart(19)}  ${(r.connectedMs! / 1000).toFixed(2).padStart(8)} s  ${(r.registeredMs! / 1000).toFixed(2).padStart(8)} s  ${String(r.cloudcoreCpuSecondsToRegistered).padStart(10)} s  ${r.cloudcoreIdleRssMb} / ${r.cloudcoreConnectedRssMb} / ${r.cloudcoreSteadyRssMb} / ${r.cloudcorePeakRssMb} MB`;
+  `${label.padEnd(8)} ${String(r.nodes).padStart(5)}  ${String(r.bootstrapPerSecond).padStart(19)}  ${(r.connectedMs! / 1000).toFixed(2).padStart(8)} s  ${(r.registeredMs! / 1000).toFixed(2).padStart(8)} s  ${String(r.failedDials).padStart(12)}  ${String(r.cloudcoreCpuSecondsToRegistered).padStart(10)} s  ${r.cloudcoreIdleRssMb} / ${r.cloudcoreConnectedRssMb} / ${r.cloudcoreSteadyRssMb} / ${r.cloudcorePeakRssMb} MB`;
 console.log(
-  'run       nodes  bootstrap (certs/s)  connected  registered  cloudcore CPU  cloudcore RSS idle / connected / steady / peak',
+  'run       nodes  bootstrap (certs/s)  connected  registered  failed dials  cloudcore CPU  cloudcore RSS idle / connected / steady / peak',
 );
 for (const [i, r] of runs.entries()) console.log(row(`run ${(i % RUNS) + 1}`, r));
 for (const r of results) console.log(row('median', r));

@@ -77,7 +77,8 @@ await Promise.all(cores.map((c) => c.start()));
 const timer = setInterval(() => {
   const connected = cores.filter((c) => c.connected()).length;
   const registered = cores.filter((c) => c.registered()).length;
-  emit({ event: 'progress', ms: Date.now() - startedAt, connected, registered });
+  const failedDials = cores.reduce((n, c) => n + c.failedDials(), 0);
+  emit({ event: 'progress', ms: Date.now() - startedAt, connected, registered, failedDials });
 }, 200);
 process.once('SIGTERM', () => {
   clearInterval(timer);

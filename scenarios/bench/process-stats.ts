@@ -3,13 +3,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** SIGTERM, then SIGKILL after 10 s; resolves when the child has exited. */
+/**
+ * SIGTERM, then SIGKILL after 120 s; resolves when the child has exited. The grace is long because
+ * cloudcore closing 5,000 sessions takes over 10 s here, and a `--cpu-prof` profile is only written
+ * by a process that exits by itself.
+ */
 export function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((r) => {
     if (child.exitCode !== null) return r();
     child.once('exit', () => r());
     child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    setTimeout(() => child.kill('SIGKILL'), 120_000).unref();
   });
 }
 
