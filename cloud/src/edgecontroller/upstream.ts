@@ -448,7 +448,8 @@ export class UpstreamController {
       });
       return this.reply(request, { Object: null, Err: { ErrStatus: status } } satisfies ObjectResp<T>);
     }
-    const content: ObjectResp<T> = { Object: plain(object), Err: null };
+    // reply() turns the typed object into wire JSON, once.
+    const content: ObjectResp<T> = { Object: object, Err: null };
     return this.reply(request, content, object.metadata?.resourceVersion);
   }
 
