@@ -20,7 +20,12 @@ import {
   type Clock,
   type Message,
 } from '@edgeproof/core';
-import { EdgeHub, DEFAULT_PROJECT_ID, type EdgeHubOptions } from '../src/edgehub/edgehub-client.ts';
+import {
+  DEFAULT_DELIVERY_PING_DELAY_MS,
+  DEFAULT_PROJECT_ID,
+  EdgeHub,
+  type EdgeHubOptions,
+} from '../src/edgehub/edgehub-client.ts';
 import { createTestCa, issueTestCert, type TestCa, type TestLeaf } from './edgehub-fixtures.ts';
 
 interface Connection {
@@ -34,6 +39,8 @@ interface Connection {
 class TestCloudHub {
   readonly connections: Connection[] = [];
   readonly received: Message[] = [];
+  /** WebSocket pings received, over all connections. */
+  pings = 0;
   /** When set, upgrades are refused with this status and body. */
   refuse: { status: number; body: string } | undefined;
   /** Called for each decoded frame. */
@@ -92,6 +99,7 @@ class TestCloudHub {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const c: Connection = { url: req.url ?? '', headers: req.headers, clientSubject, ws };
       this.connections.push(c);
+      ws.on('ping', () => this.pings++);
       ws.on('message', (data: Buffer) => {
         const m = decodeMessage(data);
         this.received.push(m);
@@ -343,4 +351,41 @@ test('a cloud that never answers pings still gets every message (write-confirmat
   );
   assert.ok(hub.connected, 'a pong-less peer is not treated as a dead link');
   assert.equal(cloud.connections.length, 1);
+});
+
+test('replies confirm delivery, so answered frames need no ping; unanswered ones get one after the delay', async (t) => {
+  const { cloud, makeHub, upstream, builder } = await setup(t);
+  // Like cloudcore answering a lease renewal: a response whose parent_msg_id is the request.
+  cloud.onFrame = (m, c) => {
+    if (m.route.operation === 'keepalive') return;
+    const reply = builder.newMessage({
+      source: 'edgecontroller',
+      group: 'resource',
+      operation: 'response',
+      resource: m.route.resource ?? '',
+      content: 'OK',
+      parentId: m.header.msg_id,
+    });
+    c.ws.send(encodeMessage(reply));
+  };
+  const clock = new FakeClock(Date.now());
+  const hub = makeHub(clock);
+  hub.start();
+  await waitFor('connection', () => hub.connected);
+  for (let i = 1; i <= 5; i++) hub.send(upstream(i));
+  await waitFor('every frame answered and released', () => hub.pendingMessages() === 0);
+  clock.advance(DEFAULT_DELIVERY_PING_DELAY_MS);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(cloud.pings, 0, 'no ping for frames the replies confirmed');
+
+  cloud.onFrame = undefined; // the cloud reads but does not answer (an event, a twin report)
+  hub.send(upstream(6));
+  await waitFor('the unanswered frame read', () => cloud.payloads().length === 6);
+  clock.advance(DEFAULT_DELIVERY_PING_DELAY_MS - 1);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(cloud.pings, 0, 'no ping before the delay');
+  assert.equal(hub.pendingMessages(), 1, 'held until confirmed');
+  clock.advance(1);
+  await waitFor('the ping', () => cloud.pings === 1);
+  await waitFor('released on the pong', () => hub.pendingMessages() === 0);
 });
