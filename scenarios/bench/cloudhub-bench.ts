@@ -169,8 +169,11 @@ async function measure(n: number): Promise<Record<string, number>> {
     await all;
     const connectedMb = memoryMb(cloudcore.pid!);
     // A little steady state: status and lease renewals every 10 s from every node.
+    const steadyCpuAtStart = cpuSeconds(cloudcore.pid!);
+    const steadyStart = Date.now();
     await new Promise((r) => setTimeout(r, 12_000));
     const steadyMb = memoryMb(cloudcore.pid!);
+    const steadyBusy = (cpuSeconds(cloudcore.pid!) - steadyCpuAtStart) / ((Date.now() - steadyStart) / 1000);
     return {
       nodes: n,
       bootstrapMs,
@@ -180,6 +183,8 @@ async function measure(n: number): Promise<Record<string, number>> {
       failedDials,
       cloudcoreCpuSecondsToRegistered: Math.round(cloudcoreConnectCpuS * 10) / 10,
       apiserverAndBenchCpuSecondsToRegistered: Math.round(apiConnectCpuS * 10) / 10,
+      /** Share of one core cloudcore used in the 12 s after registration (lease renewals). */
+      cloudcoreSteadyCpuPercent: Math.round(steadyBusy * 100),
       cloudcoreIdleRssMb: idleMb.rss,
       cloudcoreConnectedRssMb: connectedMb.rss,
       cloudcoreSteadyRssMb: steadyMb.rss,
@@ -217,9 +222,9 @@ const out = resolve('bench-results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'cloudhub.json'), JSON.stringify(report, null, 2) + '\n');
 const row = (label: string, r: Record<string, number>): string =>
-  `${label.padEnd(8)} ${String(r.nodes).padStart(5)}  ${String(r.bootstrapPerSecond).padStart(19)}  ${(r.connectedMs! / 1000).toFixed(2).padStart(8)} s  ${(r.registeredMs! / 1000).toFixed(2).padStart(8)} s  ${String(r.failedDials).padStart(12)}  ${String(r.cloudcoreCpuSecondsToRegistered).padStart(10)} s  ${r.cloudcoreIdleRssMb} / ${r.cloudcoreConnectedRssMb} / ${r.cloudcoreSteadyRssMb} / ${r.cloudcorePeakRssMb} MB`;
+  `${label.padEnd(8)} ${String(r.nodes).padStart(5)}  ${String(r.bootstrapPerSecond).padStart(19)}  ${(r.connectedMs! / 1000).toFixed(2).padStart(8)} s  ${(r.registeredMs! / 1000).toFixed(2).padStart(8)} s  ${String(r.failedDials).padStart(12)}  ${String(r.cloudcoreCpuSecondsToRegistered).padStart(10)} s  ${String(r.cloudcoreSteadyCpuPercent).padStart(8)} %  ${r.cloudcoreIdleRssMb} / ${r.cloudcoreConnectedRssMb} / ${r.cloudcoreSteadyRssMb} / ${r.cloudcorePeakRssMb} MB`;
 console.log(
-  'run       nodes  bootstrap (certs/s)  connected  registered  failed dials  cloudcore CPU  cloudcore RSS idle / connected / steady / peak',
+  'run       nodes  bootstrap (certs/s)  connected  registered  failed dials  cloudcore CPU  steady CPU  cloudcore RSS idle / connected / steady / peak',
 );
 for (const [i, r] of runs.entries()) console.log(row(`run ${(i % RUNS) + 1}`, r));
 for (const r of results) console.log(row('median', r));
