@@ -32,9 +32,9 @@ export const NODE_USER_PREFIX = 'system:node:';
 export const DEFAULT_NODE_LIMIT = 500;
 
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+const ANY_EKU_OID = '2.5.29.37.0';
 const NOT_FOR_CLIENT_AUTH =
   'client certificate rejected: it is not valid for client authentication (no clientAuth extended key usage); use the node certificate from keadm join';
-const ANY_EKU_OID = '2.5.29.37.0';
 
 /** What the hub knows about an upgrade request. */
 export interface UpgradeRequest {
@@ -72,15 +72,14 @@ export function admitUpgrade(req: UpgradeRequest, policy: AdmissionPolicy): Admi
       "client certificate required: connect with the node certificate issued by this cloud's CA (keadm join --token)",
     );
   }
-  // OpenSSL checks the purpose while verifying the chain (X509_V_ERR_INVALID_PURPOSE): a
-  // certificate from this CA without clientAuth fails there, not below.
-  if (!req.authorized && req.authorizationError === 'INVALID_PURPOSE') {
-    return refuse(401, NOT_FOR_CLIENT_AUTH);
-  }
   if (!req.authorized) {
+    // OpenSSL checks the purpose while verifying the chain (X509_V_ERR_INVALID_PURPOSE): a
+    // certificate from this CA without clientAuth fails there, not at the EKU check below.
     return refuse(
       401,
-      `client certificate rejected (${req.authorizationError ?? 'not verified'}): it must be issued by this cloud's CA; join again with a token`,
+      req.authorizationError === 'INVALID_PURPOSE'
+        ? NOT_FOR_CLIENT_AUTH
+        : `client certificate rejected (${req.authorizationError ?? 'not verified'}): it must be issued by this cloud's CA; join again with a token`,
     );
   }
   // The EKU OIDs TLS already parsed (no second parse of the certificate per connection); absent
