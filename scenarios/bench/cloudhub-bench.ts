@@ -119,7 +119,8 @@ async function measure(n: number): Promise<Record<string, number>> {
     const bootstrapMs = Date.now() - bootStart;
 
     // 2. All nodes at once, certificates reused: every fleet prepares, then all are told to dial.
-    const progress = new Map<number, { connected: number; registered: number; failedDials: number }>();
+    type FleetProgress = { connected: number; registered: number; failedDials: number };
+    const progress = new Map<number, FleetProgress>();
     let connectedMs = 0;
     let registeredMs = 0;
     let failedDials = 0;
@@ -148,7 +149,7 @@ async function measure(n: number): Promise<Record<string, number>> {
               registered: Number(l.registered),
               failedDials: Number(l.failedDials),
             });
-            const sum = (k: 'connected' | 'registered' | 'failedDials'): number =>
+            const sum = (k: keyof FleetProgress): number =>
               [...progress.values()].reduce((a, p) => a + p[k], 0);
             const now = Date.now() - startAt;
             if (connectedMs === 0 && sum('connected') === n) connectedMs = now;
