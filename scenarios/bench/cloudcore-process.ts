@@ -2,6 +2,7 @@
 // from /proc without the API server or the edge nodes in the figure. Usage:
 //   node scenarios/bench/cloudcore-process.ts KUBECONFIG NODE_LIMIT [HUB_PORT CERT_PORT]
 // Prints one JSON line {"hubPort","certPort","token"} once serving; stops on SIGTERM.
+import { getHeapSpaceStatistics } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SystemClock, createLogger } from '@edgeproof/core';
 import { CloudCore } from '@edgeproof/cloud';
@@ -30,7 +31,10 @@ process.on('SIGUSR2', () => {
   const mb = (n: number): number => Math.round(n / 1e6);
   const m = process.memoryUsage();
   process.stderr.write(
-    `cloudcore memory MB: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+    `cloudcore memory MB: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n` +
+      getHeapSpaceStatistics()
+        .map((s) => `  ${s.space_name}: size ${mb(s.space_size)} used ${mb(s.space_used_size)}\n`)
+        .join(''),
   );
 });
 process.once('SIGTERM', () => {

@@ -14,6 +14,10 @@
 // when every Node object exists (register + lease through edgecontroller into the API server);
 // "failed dials" counts the dials that timed out or were reset or refused on the way (each node
 // then backs off and dials again), which a cloudhub that keeps up with the herd keeps at 0.
+// cloudcore runs with the V8 flags of the `edgeproof` executable (src/node-flags.ts);
+// BENCH_CLOUDCORE_NODE_ARGS (space-separated) replaces them, for cloudcore's process alone, to
+// compare V8 settings without touching the API server or the fleets (with "--expose-gc" among
+// them, SIGUSR2 to cloudcore prints its heap spaces after a full GC).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -23,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { SystemClock, silentLogger } from '@edgeproof/core';
 import { ApiServer } from '@edgeproof/cloud';
 import { kubeEdgeCrds } from '@edgeproof/crds';
+import { EDGEPROOF_NODE_FLAGS } from '../src/node-flags.ts';
 import type { FleetConfig } from './edge-fleet.ts';
 import { cpuSeconds, median, memoryMb, stopChild } from './process-stats.ts';
 
@@ -31,12 +36,21 @@ const SIZES = (process.env.BENCH_NODES ?? '1000,5000').split(',').map(Number);
 /** Runs of each size, each from scratch (fresh API server, cloudcore, certificates); medians reported. */
 const RUNS = Number(process.env.BENCH_CLOUDHUB_RUNS ?? 3);
 const NODES_PER_FLEET = 2500;
+const CLOUDCORE_NODE_ARGS =
+  process.env.BENCH_CLOUDCORE_NODE_ARGS === undefined
+    ? EDGEPROOF_NODE_FLAGS
+    : process.env.BENCH_CLOUDCORE_NODE_ARGS.split(' ').filter(Boolean);
 
 type Line = Record<string, unknown> & { event?: string };
 
 /** Spawns `node script arg`, handing each JSON stdout line to `onLine`. */
-function spawnJson(script: string, arg: string[], onLine: (l: Line) => void): ChildProcess {
-  const child = spawn(process.execPath, [join(here, script), ...arg], {
+function spawnJson(
+  script: string,
+  arg: string[],
+  onLine: (l: Line) => void,
+  nodeArgs: readonly string[] = [],
+): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, join(here, script), ...arg], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   createInterface({ input: child.stdout }).on('line', (text) => {
@@ -81,7 +95,12 @@ async function measure(n: number): Promise<Record<string, number>> {
   const children: ChildProcess[] = [];
   try {
     let ports: Line = {};
-    const cloudcore = spawnJson('cloudcore-process.ts', [kubeconfig, String(n + 100)], (l) => (ports = l));
+    const cloudcore = spawnJson(
+      'cloudcore-process.ts',
+      [kubeconfig, String(n + 100)],
+      (l) => (ports = l),
+      CLOUDCORE_NODE_ARGS,
+    );
     children.push(cloudcore);
     await waitFor('cloudcore start', 60_000, (done) => {
       const poll = setInterval(
@@ -215,6 +234,7 @@ const report = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
   goals: { connect5000Ms: 10_000, cloudcoreRssMb: 400 },
   runsPerSize: RUNS,
+  cloudcoreNodeArgs: CLOUDCORE_NODE_ARGS,
   /** The median of each figure over the runs of a size. */
   results,
   runs,

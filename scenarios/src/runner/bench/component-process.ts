@@ -1,6 +1,7 @@
 /**
- * One bench component as a real process: `node scenarios/bin/edgeproof.ts <command> …`, run by the
- * Node that runs the runner (`process.execPath`, the pinned Node 24), so a fault on it is a real
+ * One bench component as a real process: `node FLAGS scenarios/bin/edgeproof.ts <command> …`, run by
+ * the Node that runs the runner (`process.execPath`, the pinned Node 24) with the V8 flags the
+ * `edgeproof` executable runs with (EDGEPROOF_NODE_FLAGS), so a fault on it is a real
  * fault — SIGKILL is a power cut, SIGTERM an orderly stop. Its stdout and stderr go, line by line
  * with arrival times, to its own log file. It is ready when its stdout prints its ready line.
  *
@@ -12,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '@edgeproof/core';
+import { EDGEPROOF_NODE_FLAGS } from '../../node-flags.ts';
 import { BenchError } from '../errors.ts';
 import { ComponentLog, logTail } from './log-file.ts';
 
@@ -92,7 +94,7 @@ export class ComponentProcess {
     const [program, argv] =
       this.spec.command !== undefined
         ? [this.spec.command, this.spec.args]
-        : [process.execPath, [EDGEPROOF_BIN, ...this.spec.args]];
+        : [process.execPath, [...EDGEPROOF_NODE_FLAGS, EDGEPROOF_BIN, ...this.spec.args]];
     const child = spawn(program, argv, {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env },

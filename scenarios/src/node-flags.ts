@@ -1,0 +1,15 @@
+/**
+ * The V8 flags every edgeproof process runs with. The `edgeproof` executable's shebang passes them
+ * (scenarios/bin/edgeproof.ts, checked against this list by scenarios/test/node-flags.test.ts), and
+ * whatever starts an edgeproof process with `process.execPath` (the scenario runner's components,
+ * the cloudhub bench's cloudcore) passes this same list, so what is measured is what runs.
+ *
+ * --max-semi-space-size=16: Node 24's V8 sizes the young generation from the machine's memory, up
+ * to 64 MB per semi-space on a 24 GiB machine (new space measured at 134 MB, empty after a full GC).
+ * cloudcore's garbage is short-lived (one message, one API call), so 16 MB semi-spaces — Node 20's
+ * default — collect it as well. `npm run bench:cloudhub` at 5,000 nodes, interleaved runs of
+ * 2026-12-03: cloudcore's steady RSS 935 and 983 MB without the flag, 837, 886 and 842 MB with it,
+ * with no more CPU (20.7–29.0 s to register against 24.2–26.8 s); 8 MB semi-spaces saved no more
+ * (866, 876 MB) and cost CPU (26.4, 35.0 s).
+ */
+export const EDGEPROOF_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];

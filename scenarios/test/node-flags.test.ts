@@ -1,0 +1,55 @@
+// The V8 flags edgeproof runs with (src/node-flags.ts): the executable's shebang carries exactly
+// that list, the executable runs through its shebang as npx runs it, and the flag does bound the
+// young generation on this Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EDGEPROOF_NODE_FLAGS } from '../src/node-flags.ts';
+import { BIN } from './support/cli.ts';
+
+function execToEnd(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(file, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test("the executable's shebang passes EDGEPROOF_NODE_FLAGS to node", () => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${EDGEPROOF_NODE_FLAGS.join(' ')}`);
+});
+
+test('the executable runs through its shebang, as npx runs it', async () => {
+  // `env` finds `node` on PATH: the pinned Node first, as npm puts node_modules/.bin first.
+  const r = await execToEnd(BIN, ['--help'], {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Usage: edgeproof <command>/);
+});
+
+test('with the flags, the young generation stays within two 16 MB semi-spaces', async () => {
+  // Short-lived garbage at a high rate is what grows new space to its maximum.
+  const script = `
+    const v8 = require('node:v8');
+    let keep = [];
+    for (let r = 0; r < 100; r++) {
+      for (let i = 0; i < 100000; i++) keep.push({ i, s: 'x' + i });
+      if (keep.length > 300000) keep = [];
+    }
+    const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+    console.log(s.space_size);`;
+  const r = await execToEnd(process.execPath, [...EDGEPROOF_NODE_FLAGS, '-e', script]);
+  assert.equal(r.code, 0, r.stderr);
+  const newSpaceBytes = Number(r.stdout.trim());
+  assert.ok(newSpaceBytes > 0, r.stdout);
+  assert.ok(newSpaceBytes <= 2 * 17 * 2 ** 20, `new space ${newSpaceBytes} bytes`);
+});
