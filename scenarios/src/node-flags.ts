@@ -11,5 +11,11 @@
  * 2026-12-03: cloudcore's steady RSS 935 and 983 MB without the flag, 837, 886 and 842 MB with it,
  * with no more CPU (20.7–29.0 s to register against 24.2–26.8 s); 8 MB semi-spaces saved no more
  * (866, 876 MB) and cost CPU (26.4, 35.0 s).
+ *
+ * Not taken: --heap-growing-percent=50 (V8 lets the old generation grow to about 3.5 times its live
+ * size before a major GC; cloudcore's live heap at 5,000 nodes is about 110 MB). It cut steady RSS
+ * by about 210 MB in each of 4 interleaved runs (624–646 MB against 837–886 MB) but took the herd
+ * longer to connect (median 38.5 s against 29.8 s), and connect time is the goal further off.
+ * Memory saver mode (--memory-saver-mode) was worse on both: 122.6 s to connect.
  */
 export const EDGEPROOF_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
