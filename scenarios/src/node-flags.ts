@@ -1,8 +1,11 @@
 /**
- * The V8 flags every edgeproof process runs with. The `edgeproof` executable's shebang passes them
- * (scenarios/bin/edgeproof.ts, checked against this list by scenarios/test/node-flags.test.ts), and
- * whatever starts an edgeproof process with `process.execPath` (the scenario runner's components,
- * the cloudhub bench's cloudcore) passes this same list, so what is measured is what runs.
+ * The V8 flags for an edgeproof process on a cloud host. Whatever edgeproof itself starts with
+ * `process.execPath` passes them: the scenario runner's component processes and the cloudhub
+ * bench's cloudcore, so the bench measures what the runner runs. The `edgeproof` executable does
+ * not: its shebang stays `#!/usr/bin/env node`, since BusyBox's env (Alpine, OpenWrt, many Yocto
+ * gateway images) has no `-S` to split `node --flag` out of one shebang argument, and edgecore must
+ * start there. On a cloud host, `NODE_OPTIONS=--max-semi-space-size=16 npx edgeproof up` sets it
+ * (NODE_OPTIONS accepts this V8 flag).
  *
  * --max-semi-space-size=16: Node 24's V8 sizes the young generation from the machine's memory, up
  * to 64 MB per semi-space on a 24 GiB machine (new space measured at 134 MB, empty after a full GC).

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenarios } from '../src/runner/load-scenario.ts';
-import { edgeproofArgv } from './support/cli.ts';
+import { BIN } from './support/cli.ts';
 
 const scenariosDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const reportsDir = resolve(scenariosDir, '..', 'reports');
@@ -35,16 +35,7 @@ for (const file of files) {
       const r = await new Promise<{ code: number | null; out: string }>((done) => {
         const child = spawn(
           process.execPath,
-          edgeproofArgv([
-            'run',
-            file,
-            '--junit',
-            junit,
-            '--report-dir',
-            join(reportsDir, name),
-            '--data-dir',
-            data,
-          ]),
+          [BIN, 'run', file, '--junit', junit, '--report-dir', join(reportsDir, name), '--data-dir', data],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let out = '';

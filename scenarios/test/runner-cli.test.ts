@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edgeproofArgv } from './support/cli.ts';
+import { BIN } from './support/cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'edgeproof-runner-'));
 after(() => {
@@ -34,9 +34,7 @@ function edgeproofRun(
   timeoutMs = 150_000,
 ): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, edgeproofArgv(['run', ...args]), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

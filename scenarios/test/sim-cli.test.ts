@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@edgeproof/simulators';
 import { parseFlags } from '../src/cli/args.ts';
 import { runSim, simCommand } from '../src/cli/sim.ts';
-import { edgeproofArgv } from './support/cli.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = join(ROOT, 'scenarios/bin/edgeproof.ts');
 const MODBUS_EXAMPLE = join(ROOT, 'simulators/examples/modbus-sim.yaml');
 const CRDS = join(ROOT, 'crds/examples');
 /** `edgeproof sim ARGS` as a process (ARGS starting with the protocol word). */
 function simProcessArgs(args: string[]): string[] {
-  return edgeproofArgv(['sim', ...args]);
+  return [BIN, 'sim', ...args];
 }
 
 function runToEnd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -37,11 +37,8 @@ function runToEnd(args: string[]): Promise<{ code: number; stdout: string; stder
 
 type Running = { child: ChildProcess; output: () => string; ready: string };
 
-function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, simProcessArgs(args), {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function start(args: string[], processArgs = simProcessArgs(args)): Promise<Running> {
+  const child = spawn(process.execPath, processArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -187,7 +184,7 @@ test('sim opcua from a DeviceModel + Device pair, no control API, stops on SIGTE
 
 test('bin/edgeproof.ts sim modbus … serves the Device example, read by mbpoll', async () => {
   const config = `${join(CRDS, 'modbus-device-model.yaml')},${join(CRDS, 'modbus-device.yaml')}`;
-  const run = await start(['modbus', '--config', config, '--port', '0']);
+  const run = await start([], [BIN, 'sim', 'modbus', '--config', config, '--port', '0']);
   try {
     const m = /ready on 127\.0\.0\.1:(\d+)/.exec(run.ready);
     const read = await mbpoll(Number(m?.[1]), ['-a', '1', '-r', '1', '-c', '1', '-t', '0']);
@@ -200,7 +197,7 @@ test('bin/edgeproof.ts sim modbus … serves the Device example, read by mbpoll'
 
 test('edgeproof sim --help shows the usage', async () => {
   const help = await new Promise<string>((done) =>
-    execFile(process.execPath, simProcessArgs(['--help']), (_e, out) => done(out)),
+    execFile(process.execPath, [BIN, 'sim', '--help'], (_e, out) => done(out)),
   );
   assert.match(help, /Usage: edgeproof sim modbus\|opcua --config FILE/);
   assert.match(help, /--control-port P/);

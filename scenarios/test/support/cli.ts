@@ -5,14 +5,8 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EDGEPROOF_NODE_FLAGS } from '../../src/node-flags.ts';
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/edgeproof.ts');
-
-/** Node's arguments for `edgeproof ARGS`: the V8 flags its shebang passes, the executable, ARGS. */
-export function edgeproofArgv(args: string[]): string[] {
-  return [...EDGEPROOF_NODE_FLAGS, BIN, ...args];
-}
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
@@ -25,7 +19,7 @@ export const TIMER_EARLY_MS = 2;
 /** Runs `edgeproof ARGS` to completion. */
 export function run(args: string[]): Promise<RunResult> {
   return new Promise((done) => {
-    execFile(process.execPath, edgeproofArgv(args), { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
@@ -39,7 +33,7 @@ export type Running = { child: ChildProcess; output: () => string };
  * containing "ready" by default); rejects if it exits first or says nothing ready within 60 s.
  */
 export function start(args: string[], ready: RegExp = /ready/): Promise<Running> {
-  return startProgram(process.execPath, edgeproofArgv(args), ready, { name: `edgeproof ${args[0]}` });
+  return startProgram(process.execPath, [BIN, ...args], ready, { name: `edgeproof ${args[0]}` });
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One bench component as a real process: `node FLAGS scenarios/bin/edgeproof.ts <command> …`, run by
- * the Node that runs the runner (`process.execPath`, the pinned Node 24) with the V8 flags the
- * `edgeproof` executable runs with (EDGEPROOF_NODE_FLAGS), so a fault on it is a real
+ * the Node that runs the runner (`process.execPath`, the pinned Node 24) with the V8 flags for a
+ * cloud host (EDGEPROOF_NODE_FLAGS, the ones the cloudhub bench measures), so a fault on it is a real
  * fault — SIGKILL is a power cut, SIGTERM an orderly stop. Its stdout and stderr go, line by line
  * with arrival times, to its own log file. It is ready when its stdout prints its ready line.
  *
