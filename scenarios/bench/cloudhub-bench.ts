@@ -14,7 +14,7 @@
 // when every Node object exists (register + lease through edgecontroller into the API server);
 // "failed dials" counts the dials that timed out or were reset or refused on the way (each node
 // then backs off and dials again), which a cloudhub that keeps up with the herd keeps at 0.
-// cloudcore runs with the V8 flags of the `edgeproof` executable (src/node-flags.ts);
+// cloudcore runs with the V8 flags for a cloud host (src/node-flags.ts, as the scenario runner's);
 // BENCH_CLOUDCORE_NODE_ARGS (space-separated) replaces them, for cloudcore's process alone, to
 // compare V8 settings without touching the API server or the fleets (with "--expose-gc" among
 // them, SIGUSR2 to cloudcore prints its heap spaces after a full GC).

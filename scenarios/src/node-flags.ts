@@ -11,9 +11,9 @@
  * to 64 MB per semi-space on a 24 GiB machine (new space measured at 134 MB, empty after a full GC).
  * cloudcore's garbage is short-lived (one message, one API call), so 16 MB semi-spaces — Node 20's
  * default — collect it as well. `npm run bench:cloudhub` at 5,000 nodes, interleaved runs of
- * 2026-12-03: cloudcore's steady RSS 935 and 983 MB without the flag, 837, 886 and 842 MB with it,
- * with no more CPU (20.7–29.0 s to register against 24.2–26.8 s); 8 MB semi-spaces saved no more
- * (866, 876 MB) and cost CPU (26.4, 35.0 s).
+ * 2026-12-03: cloudcore's steady RSS 935 and 983 MB without the flag, 837–886 MB with it (6 runs),
+ * with no more CPU (20.7–29.0 s to register in the runs beside the flagless ones' 24.2–26.8 s);
+ * 8 MB semi-spaces saved no more (866, 876 MB) and cost CPU (26.4, 35.0 s).
  *
  * Not taken: --heap-growing-percent=50 (V8 lets the old generation grow to about 3.5 times its live
  * size before a major GC; cloudcore's live heap at 5,000 nodes is about 110 MB). It cut steady RSS

@@ -3,23 +3,10 @@
 // this Node, on the command line and through NODE_OPTIONS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EDGEPROOF_NODE_FLAGS } from '../src/node-flags.ts';
-import { BIN } from './support/cli.ts';
-
-function execToEnd(
-  file: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(file, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { BIN, runProgram, type RunResult } from './support/cli.ts';
 
 test("the executable's shebang is one that BusyBox's env runs too: no `-S`, no flags", () => {
   const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
@@ -28,9 +15,8 @@ test("the executable's shebang is one that BusyBox's env runs too: no `-S`, no f
 
 test('the executable runs through its shebang, as npx runs it', async () => {
   // `env` finds `node` on PATH: the pinned Node first, as npm puts node_modules/.bin first.
-  const r = await execToEnd(BIN, ['--help'], {
-    ...process.env,
-    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+  const r = await runProgram(BIN, ['--help'], {
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
   });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Usage: edgeproof <command>/);
@@ -47,7 +33,7 @@ const GARBAGE_THEN_PRINT_NEW_SPACE = `
     const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
     console.log(s.space_size);`;
 
-function assertNewSpaceWithinFlags(r: { code: number; stdout: string; stderr: string }): void {
+function assertNewSpaceWithinFlags(r: RunResult): void {
   assert.equal(r.code, 0, r.stderr);
   const newSpaceBytes = Number(r.stdout.trim());
   assert.ok(newSpaceBytes > 0, r.stdout);
@@ -56,10 +42,12 @@ function assertNewSpaceWithinFlags(r: { code: number; stdout: string; stderr: st
 
 test('with the flags, the young generation stays within two 16 MB semi-spaces', async () => {
   const args = [...EDGEPROOF_NODE_FLAGS, '-e', GARBAGE_THEN_PRINT_NEW_SPACE];
-  assertNewSpaceWithinFlags(await execToEnd(process.execPath, args));
+  assertNewSpaceWithinFlags(await runProgram(process.execPath, args));
 });
 
 test('NODE_OPTIONS carries the flags as well (how README sets them for `edgeproof up`)', async () => {
   const env = { ...process.env, NODE_OPTIONS: EDGEPROOF_NODE_FLAGS.join(' ') };
-  assertNewSpaceWithinFlags(await execToEnd(process.execPath, ['-e', GARBAGE_THEN_PRINT_NEW_SPACE], env));
+  assertNewSpaceWithinFlags(
+    await runProgram(process.execPath, ['-e', GARBAGE_THEN_PRINT_NEW_SPACE], { env }),
+  );
 });

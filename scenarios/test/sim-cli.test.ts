@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@edgeproof/simulators';
 import { parseFlags } from '../src/cli/args.ts';
 import { runSim, simCommand } from '../src/cli/sim.ts';
+import { BIN, runProgram, type RunResult } from './support/cli.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = join(ROOT, 'scenarios/bin/edgeproof.ts');
 const MODBUS_EXAMPLE = join(ROOT, 'simulators/examples/modbus-sim.yaml');
 const CRDS = join(ROOT, 'crds/examples');
 /** `edgeproof sim ARGS` as a process (ARGS starting with the protocol word). */
@@ -22,17 +22,8 @@ function simProcessArgs(args: string[]): string[] {
   return [BIN, 'sim', ...args];
 }
 
-function runToEnd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      simProcessArgs(args),
-      { cwd: ROOT, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function runToEnd(args: string[]): Promise<RunResult> {
+  return runProgram(process.execPath, simProcessArgs(args), { cwd: ROOT, timeout: 30_000 });
 }
 
 type Running = { child: ChildProcess; output: () => string; ready: string };

@@ -18,8 +18,17 @@ export const TIMER_EARLY_MS = 2;
 
 /** Runs `edgeproof ARGS` to completion. */
 export function run(args: string[]): Promise<RunResult> {
+  return runProgram(process.execPath, [BIN, ...args]);
+}
+
+/** Runs any program to completion as `run` does `edgeproof` (60 s unless `options` say otherwise). */
+export function runProgram(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {},
+): Promise<RunResult> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(command, args, { timeout: 60_000, ...options }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
