@@ -420,7 +420,7 @@ test('a port in use is refused with a reason naming the port', async () => {
   await assert.rejects(second.start(), (err: Error) => {
     assert.match(
       err.message,
-      new RegExp(`port ${hub.port()} is in use, so cloudhub cannot listen for edge nodes`),
+      new RegExp(`cloudhub cannot listen on ${HOST}:${hub.port()}: the port is in use; .*--cloudhub-port`),
     );
     return true;
   });

@@ -8,3 +8,4 @@ export * from './bus/index.ts';
 export * from './names.ts';
 export * from './concurrency-limit.ts';
 export * from './device/index.ts';
+export * from './listen.ts';

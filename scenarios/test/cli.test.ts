@@ -95,7 +95,10 @@ test('up serves kubectl, stops cleanly on SIGINT, keeps state, and reports a bus
       '0',
     ]);
     assert.equal(busy.code, 1);
-    assert.match(busy.stderr, new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+    assert.match(
+      busy.stderr,
+      new RegExp(`the API server cannot listen on 127.0.0.1:${port}: the port is in use`),
+    );
 
     // cloudcore runs too: the join token is in DIR/token and `edgeproof token` prints the same.
     const token = readFileSync(join(dir, 'token'), 'utf8').trim();

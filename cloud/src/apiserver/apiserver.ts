@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ResourceBusyError, errorMessage, type Clock, type Logger } from '@edgeproof/core';
+import { errorMessage, listenOn, type Clock, type Logger } from '@edgeproof/core';
 import { Storage } from './storage.ts';
 import { ResourceTypes } from './resource-types.ts';
 import { Registry } from './registry.ts';
@@ -108,10 +108,15 @@ export class ApiServer {
       socket.on('close', () => this.sockets.delete(socket));
     });
     server.keepAliveTimeout = 65_000;
-    await listen(server, this.options.port, host);
+    this.listeningPort = await listenOn(server, {
+      port: this.options.port,
+      host,
+      who: 'the API server',
+      whenInUse: 'stop the program using it or choose another port (--apiserver-port)',
+    });
+    // A listening server's later errors (accept failing with EMFILE, say) are logged, not thrown.
+    server.on('error', (err) => logger.error('API server listener error', { err: errorMessage(err) }));
     this.server = server;
-    const address = server.address();
-    this.listeningPort = typeof address === 'object' && address ? address.port : this.options.port;
 
     this.controllers = new AbortController();
     const signal = this.controllers.signal;
@@ -204,31 +209,4 @@ export class ApiServer {
       }
     }
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === 'EADDRINUSE') {
-        reject(
-          new ResourceBusyError(
-            `port ${port} on ${host} is already in use: stop the program using it or choose another port (--apiserver-port)`,
-            { cause: err },
-          ),
-        );
-      } else if (err.code === 'EACCES') {
-        reject(
-          new ResourceBusyError(
-            `no permission to listen on port ${port} on ${host}: choose a port above 1023`,
-            { cause: err },
-          ),
-        );
-      } else reject(err);
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -35,9 +35,10 @@ import {
   EdgeproofError,
   InvalidInputError,
   errorMessage,
+  isDns1123Subdomain,
+  listenOn,
   type Clock,
   type Logger,
-  isDns1123Subdomain,
 } from '@edgeproof/core';
 import {
   issueCertificate,
@@ -47,7 +48,6 @@ import {
 } from '../pki/pki.ts';
 import type { CloudHubCredentials } from './cloud-secrets.ts';
 import { apiStatusCode, apiErrorMessage } from './kube-errors.ts';
-import { listenOn } from './listen.ts';
 import { verifyToken, verifyTokenJwt } from './token.ts';
 
 /** KubeEdge's default port for this server (`cloudHub.https.port`). */
@@ -170,7 +170,12 @@ export class CertServer {
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\n`);
     });
     const port = this.options.port ?? DEFAULT_CERT_SERVER_PORT;
-    await listenOn(server, port, this.options.host, "cloudhub's certificate server cannot listen");
+    await listenOn(server, {
+      port,
+      host: this.options.host,
+      who: "cloudhub's certificate server",
+      whenInUse: 'stop what holds it or choose another port (--certport)',
+    });
     server.on('error', (err) => this.log.error('certificate server error', { error: err.message }));
     this.server = server;
     this.log.info('listening', { port: this.port() });

@@ -31,13 +31,13 @@ import {
   EdgeproofError,
   InvalidInputError,
   errorMessage,
+  listenOn,
   type Clock,
   type Logger,
   type Message,
 } from '@edgeproof/core';
 import type { CloudHubCredentials } from './cloud-secrets.ts';
 import { DEFAULT_NODE_LIMIT, admitUpgrade } from './hub-admission.ts';
-import { listenOn } from './listen.ts';
 import { NodeSession, type SessionCloseReason } from './node-session.ts';
 
 /** KubeEdge's default port for this server (`cloudHub.websocket.port`). */
@@ -149,7 +149,12 @@ export class HubServer {
       socket.destroy();
     });
     const port = this.options.port ?? DEFAULT_HUB_PORT;
-    await listenOn(server, port, this.options.host, 'cloudhub cannot listen for edge nodes');
+    await listenOn(server, {
+      port,
+      host: this.options.host,
+      who: 'cloudhub',
+      whenInUse: 'stop what holds it or choose another port (--cloudhub-port)',
+    });
     server.on('error', (err) => this.log.error('cloudhub server error', { error: err.message }));
     this.server = server;
     this.wss = wss;

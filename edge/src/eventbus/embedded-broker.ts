@@ -14,7 +14,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
-import { InvalidInputError, ResourceBusyError, errorMessage, type Logger } from '@edgeproof/core';
+import { InvalidInputError, errorMessage, listenOn, type Logger } from '@edgeproof/core';
 
 /** §7.1 mqttMode 0's address. */
 export const DEFAULT_INTERNAL_BROKER_HOST = '127.0.0.1';
@@ -60,32 +60,22 @@ export class EmbeddedBroker {
       socket.on('error', () => {}); // aedes reports the client error; a reset socket must not throw
       broker.handle(socket);
     });
+    let boundPort: number;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.wantedPort, this.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
+      boundPort = await listenOn(server, {
+        port: this.wantedPort,
+        host: this.host,
+        who: 'the embedded MQTT broker',
+        whenInUse: 'stop the other broker or choose another port (eventbus broker.port, --mqtt-port)',
       });
     } catch (err) {
       await new Promise<void>((r) => broker.close(() => r()));
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE')
-        throw new ResourceBusyError(
-          `the embedded MQTT broker cannot listen on ${this.host}:${this.wantedPort}: the port is in use; stop the other broker or choose another port (eventbus broker.port)`,
-          { cause: err },
-        );
-      throw new ResourceBusyError(
-        `the embedded MQTT broker cannot listen on ${this.host}:${this.wantedPort}: ${errorMessage(err)}`,
-        { cause: err, retriable: false },
-      );
+      throw err;
     }
     server.on('error', (err) => this.log.error('MQTT listener error', { error: err.message }));
     this.broker = broker;
     this.server = server;
-    const address = server.address();
-    this.boundPort = typeof address === 'object' && address !== null ? address.port : this.wantedPort;
+    this.boundPort = boundPort;
     this.log.info('embedded MQTT broker listening', { host: this.host, port: this.boundPort });
   }
 

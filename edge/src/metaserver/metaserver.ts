@@ -25,9 +25,8 @@
  * Instance-scoped, injected clock and logger, no I/O in the constructor (ARCHITECTURE.md §4).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { InvalidInputError, ResourceBusyError, errorMessage, type Clock, type Logger } from '@edgeproof/core';
+import { errorMessage, listenOn, type Clock, type Logger } from '@edgeproof/core';
 import type { MetaStore } from '../metamanager/store.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { RequestHandler } from './handler.ts';
@@ -82,8 +81,8 @@ export class MetaServer {
   }
 
   /**
-   * Listens. Rejects with `ResourceBusyError` when the port is taken, `InvalidInputError` when the
-   * address cannot be used; nothing is left open then. Calling it again returns the same start.
+   * Listens. Rejects as core's `listenOn` does (`ResourceBusyError` when the port is taken,
+   * `ELISTEN` when the address cannot be used); nothing is left open then. Calling it again returns the same start.
    */
   start(): Promise<void> {
     this.starting ??= this.open().catch((err: unknown) => {
@@ -131,7 +130,12 @@ export class MetaServer {
     server.on('clientError', (err, socket) => this.onClientError(err, socket));
     feed.start();
     try {
-      await listen(server, host, port);
+      this.boundPort = await listenOn(server, {
+        port,
+        host,
+        who: 'MetaServer',
+        whenInUse: 'is another edgecore running? stop it or choose another port (--metaserver-port)',
+      });
     } catch (err) {
       feed.stop();
       throw err;
@@ -139,7 +143,6 @@ export class MetaServer {
     this.server = server;
     this.feed = feed;
     this.handler = handler;
-    this.boundPort = (server.address() as AddressInfo).port;
     server.on('error', (err) => this.log.error('MetaServer socket error', { error: errorMessage(err) }));
     this.log.info('MetaServer listening', { address: `http://${host}:${this.boundPort}` });
     if (!isLoopback(host)) {
@@ -165,32 +168,6 @@ export class MetaServer {
       `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error & { code?: string }): void => {
-      if (err.code === 'EADDRINUSE') {
-        reject(
-          new ResourceBusyError(
-            `MetaServer cannot listen on ${host}:${port}: the port is in use (is another edgecore running?); stop it or choose another metaServer port`,
-            { cause: err },
-          ),
-        );
-      } else {
-        reject(
-          new InvalidInputError(`MetaServer cannot listen on ${host}:${port}: ${errorMessage(err)}`, {
-            cause: err,
-          }),
-        );
-      }
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 function isLoopback(host: string): boolean {

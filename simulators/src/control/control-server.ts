@@ -19,7 +19,7 @@ import {
   EdgeproofError,
   errorMessage,
   InvalidInputError,
-  ResourceBusyError,
+  listenOn,
   type Logger,
 } from '@edgeproof/core';
 import { ConfigError, IssueList } from '../config/config-error.ts';
@@ -72,23 +72,13 @@ export class SimulatorControlServer {
         else res.destroy();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void =>
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new ResourceBusyError(`control API: port ${this.requestedPort} on ${this.host} is in use`, {
-                cause: err,
-              })
-            : err,
-        );
-      server.once('error', onError);
-      server.listen(this.requestedPort, this.host, () => {
-        server.off('error', onError);
-        resolve();
-      });
+    this.listeningPort = await listenOn(server, {
+      port: this.requestedPort,
+      host: this.host,
+      who: "the simulator's control API",
+      whenInUse: 'use another --control-port, or 0 for any free port',
     });
-    const address = server.address();
-    this.listeningPort = typeof address === 'object' && address ? address.port : this.requestedPort;
+    server.on('error', (err) => this.logger.error('control API listener error', { err: errorMessage(err) }));
     this.server = server;
   }
 

@@ -25,7 +25,7 @@ import {
   createLogger,
   errorMessage,
   InvalidInputError,
-  ResourceBusyError,
+  listenOn,
   SystemClock,
   type Clock,
   type Logger,
@@ -108,26 +108,14 @@ export class ModbusSimulator implements Simulator {
   async start(): Promise<void> {
     if (this.server) return;
     const server = createServer((socket) => this.accept(socket));
-    server.on('error', (err) => this.logger.error('listener error', { err: errorMessage(err) }));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(
-          err.code === 'EADDRINUSE' || err.code === 'EACCES'
-            ? new ResourceBusyError(
-                `cannot listen on ${this.host}:${this.requestedPort} (${err.code}): use another --port, or 0 for any free port`,
-                { cause: err },
-              )
-            : err,
-        );
-      };
-      server.once('error', onError);
-      server.listen(this.requestedPort, this.host, () => {
-        server.off('error', onError);
-        resolve();
-      });
+    this.listeningPort = await listenOn(server, {
+      port: this.requestedPort,
+      host: this.host,
+      who: `Modbus simulator ${this.name}`,
+      whenInUse: 'use another --port, or 0 for any free port',
     });
-    const address = server.address();
-    this.listeningPort = typeof address === 'object' && address ? address.port : this.requestedPort;
+    // After listening: a failure to listen is listenOn's rejection, not a logged listener error.
+    server.on('error', (err) => this.logger.error('listener error', { err: errorMessage(err) }));
     this.server = server;
     this.store.start();
     this.logger.info('listening', {

@@ -182,8 +182,11 @@ export class OpcUaSimulator implements Simulator {
       this.cleanDataDir();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || /EADDRINUSE/.test(errorMessage(err))) {
+        // node-opcua binds its own listener, so core's listenOn cannot; the wording is the same.
+        const reason =
+          code === 'EACCES' ? 'no permission to bind the port (below 1024 needs root)' : 'the port is in use';
         throw new ResourceBusyError(
-          `cannot listen on ${this.host}:${this.requestedPort}: use another --port, or 0 for any free port`,
+          `OPC UA simulator ${this.name} cannot listen on ${this.host}:${this.requestedPort}: ${reason}; use another --port, or 0 for any free port`,
           { cause: err },
         );
       }
