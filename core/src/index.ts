@@ -9,3 +9,4 @@ export * from './names.ts';
 export * from './concurrency-limit.ts';
 export * from './device/index.ts';
 export * from './listen.ts';
+export * from './kube-status.ts';

@@ -1,77 +1,18 @@
 /**
  * Kubernetes `Status` errors. Every failure the API server returns is one of these, in the shape
- * kubectl prints (kubectl-contract.md §8): reason, code, details with kind/name/causes.
+ * kubectl prints (kubectl-contract.md §8). The error itself and the failures MetaServer shares are
+ * core's (`core/src/kube-status.ts`); the ones only this server answers are here.
  */
-export interface StatusCause {
-  field?: string;
-  reason?: string;
-  message: string;
-}
-
-export interface StatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  causes?: StatusCause[];
-  retryAfterSeconds?: number;
-}
-
-export type StatusReason =
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'NotFound'
-  | 'AlreadyExists'
-  | 'Conflict'
-  | 'Gone'
-  | 'Expired'
-  | 'Invalid'
-  | 'RequestEntityTooLarge'
-  | 'UnsupportedMediaType'
-  | 'MethodNotAllowed'
-  | 'NotAcceptable'
-  | 'InternalError'
-  | 'ServiceUnavailable';
-
-/** An error with an HTTP code and a Kubernetes Status body. */
-export class ApiError extends Error {
-  readonly code: number;
-  readonly reason: StatusReason;
-  readonly details: StatusDetails | undefined;
-
-  constructor(code: number, reason: StatusReason, message: string, details?: StatusDetails) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-    this.reason = reason;
-    this.details = details;
-  }
-
-  toStatus(): Record<string, unknown> {
-    return {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: this.message,
-      reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
-      code: this.code,
-    };
-  }
-}
-
-/** `<resource>.<group>` as Kubernetes messages name a resource (`pods`, `devices.devices.kubeedge.io`). */
-export function qualifiedResource(plural: string, group: string): string {
-  return group === '' ? plural : `${plural}.${group}`;
-}
-
-export const notFound = (plural: string, group: string, name: string): ApiError =>
-  new ApiError(404, 'NotFound', `${qualifiedResource(plural, group)} "${name}" not found`, {
-    name,
-    ...(group ? { group } : {}),
-    kind: plural,
-  });
+export {
+  ApiError,
+  badRequest,
+  notFound,
+  qualifiedResource,
+  type StatusCause,
+  type StatusDetails,
+  type StatusReason,
+} from '@edgeproof/core';
+import { ApiError, qualifiedResource, type StatusCause } from '@edgeproof/core';
 
 export const alreadyExists = (plural: string, group: string, name: string): ApiError =>
   new ApiError(409, 'AlreadyExists', `${qualifiedResource(plural, group)} "${name}" already exists`, {
@@ -88,8 +29,6 @@ export const conflict = (plural: string, group: string, name: string, why: strin
     `Operation cannot be fulfilled on ${qualifiedResource(plural, group)} "${name}": ${why}`,
     { name, ...(group ? { group } : {}), kind: plural },
   );
-
-export const badRequest = (message: string): ApiError => new ApiError(400, 'BadRequest', message);
 
 /** 422 with one cause per bad field; kubectl prints `* <field>: <message>` for each. */
 export const invalid = (kind: string, group: string, name: string, causes: StatusCause[]): ApiError =>

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fieldValue, matchesFieldSelector, parseFieldSelector } from './field-selector.ts';
 import { findResource, type ServedResource } from './resources.ts';
-import { StatusError } from './status.ts';
+import { ApiError } from '@edgeproof/core';
 
 function resource(group: string, plural: string): ServedResource {
   const r = findResource(group, 'v1', plural);
@@ -76,7 +76,7 @@ test('a malformed term or a field the kind cannot be selected by is a 400', () =
   for (const [text, r, message] of cases) {
     assert.throws(
       () => parseFieldSelector(text, r),
-      (err: unknown) => err instanceof StatusError && err.httpCode === 400 && message.test(err.message),
+      (err: unknown) => err instanceof ApiError && err.code === 400 && message.test(err.message),
       text,
     );
   }

@@ -9,7 +9,7 @@
  * could move to core.
  */
 import { OBJECT_META_FIELDS, type ServedResource } from './resources.ts';
-import { badRequest } from './status.ts';
+import { badRequest } from '@edgeproof/core';
 
 export interface FieldRequirement {
   readonly field: string;
@@ -22,7 +22,7 @@ export type FieldSelector = readonly FieldRequirement[];
 
 /**
  * Parses a field selector and checks each field is one `resource` can be selected by. Throws a 400
- * StatusError naming the bad term or field.
+ * ApiError naming the bad term or field.
  */
 export function parseFieldSelector(text: string, resource: ServedResource): FieldSelector {
   const requirements: FieldRequirement[] = [];

@@ -5,14 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { arch, platform } from 'node:os';
-import { errorMessage, type Clock, type Logger } from '@edgeproof/core';
+import { errorMessage, ApiError, badRequest, notFound, type Clock, type Logger } from '@edgeproof/core';
 import type { MetaStore } from '../metamanager/store.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { filterOf, getObject, listObjects, type KubeObject } from './objects.ts';
 import { groupVersionOf, type ServedResource } from './resources.ts';
 import { routeOf } from './routes.ts';
-import { StatusError, badRequest, objectNotFound, pathNotFound, readOnly } from './status.ts';
+import { pathNotFound, readOnly } from './status.ts';
 import { parseIncludeObject, renderTable, wantsTable } from './table.ts';
 import { WatchStream } from './watch-stream.ts';
 
@@ -111,7 +111,7 @@ export class RequestHandler {
     query: URLSearchParams,
   ): void {
     const object = getObject(this.o.store, resource, namespace, name, this.o.logger);
-    if (object === undefined) throw objectNotFound(resource.plural, resource.group, name);
+    if (object === undefined) throw notFound(resource.plural, resource.group, name);
     if (!wantsTable(req.headers.accept)) return json(res, 200, object);
     const rv = object.metadata?.['resourceVersion'];
     return json(res, 200, this.table(resource, [object], query, typeof rv === 'string' ? rv : ''));
@@ -183,19 +183,19 @@ export class RequestHandler {
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    let status: StatusError;
-    if (err instanceof StatusError) {
+    let status: ApiError;
+    if (err instanceof ApiError) {
       status = err;
     } else {
       this.o.logger.error('request failed', { method: req.method, url: req.url, error: errorMessage(err) });
-      status = new StatusError(500, 'InternalError', `an error on the edge MetaServer: ${errorMessage(err)}`);
+      status = new ApiError(500, 'InternalError', `an error on the edge MetaServer: ${errorMessage(err)}`);
     }
     if (res.headersSent) {
       // A watch already answered 200: the only way to report is to cut it.
       res.destroy();
       return;
     }
-    json(res, status.httpCode, status.toStatus());
+    json(res, status.code, status.toStatus());
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matchesLabelSelector, parseLabelSelector } from './label-selector.ts';
-import { StatusError } from './status.ts';
+import { ApiError } from '@edgeproof/core';
 
 const selects = (selector: string, labels: Record<string, string>): boolean =>
   matchesLabelSelector(parseLabelSelector(selector), labels);
@@ -63,8 +63,8 @@ test('a malformed selector is a 400 that quotes it and says what was expected', 
     assert.throws(
       () => parseLabelSelector(selector),
       (err: unknown) =>
-        err instanceof StatusError &&
-        err.httpCode === 400 &&
+        err instanceof ApiError &&
+        err.code === 400 &&
         err.reason === 'BadRequest' &&
         message.test(err.message),
       selector,

@@ -7,9 +7,9 @@
  * The cloud's embedded API server has its own copy (cloud may not be imported from edge,
  * ARCHITECTURE.md §3); both could move to core.
  */
-import { badRequest } from './status.ts';
 
 export type LabelOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | '!' | '>' | '<';
+import { badRequest } from '@edgeproof/core';
 
 /** One requirement; `values` has one entry for `=`, `!=`, `>`, `<`, none for `exists` and `!`. */
 export interface LabelRequirement {
@@ -54,7 +54,7 @@ const describe = (t: Token): string => (t.kind === 'end' ? 'end of string' : `'$
 
 /**
  * Parses `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a)`, `k`, `!k`, `k>1`, `k<1`, joined by
- * commas. Throws a 400 StatusError that quotes the selector and says what was expected.
+ * commas. Throws a 400 ApiError that quotes the selector and says what was expected.
  */
 export function parseLabelSelector(text: string): LabelSelector {
   const tokens = tokenize(text);

@@ -26,11 +26,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorMessage, listenOn, type Clock, type Logger } from '@edgeproof/core';
+import { errorMessage, listenOn, badRequest, type Clock, type Logger } from '@edgeproof/core';
 import type { MetaStore } from '../metamanager/store.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { RequestHandler } from './handler.ts';
-import { badRequest } from './status.ts';
 
 /** KubeEdge's MetaServer address (§5.3). */
 export const DEFAULT_METASERVER_HOST = '127.0.0.1';

@@ -20,7 +20,7 @@ export interface ObjectFilter {
   readonly fields: FieldSelector;
 }
 
-/** The filter of a request's query; throws a 400 StatusError for a malformed selector. */
+/** The filter of a request's query; throws a 400 ApiError for a malformed selector. */
 export function filterOf(
   resource: ServedResource,
   namespace: string | undefined,

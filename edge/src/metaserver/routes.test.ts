@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { routeOf, type Route } from './routes.ts';
-import { StatusError } from './status.ts';
+import { ApiError } from '@edgeproof/core';
 
 /** The route with the resource reduced to `group/plural`, for short expectations. */
 function route(path: string): unknown {
@@ -65,6 +65,6 @@ test('what is not served is notFound; a bad percent-escape is a 400', () => {
   }
   assert.throws(
     () => routeOf('/api/v1/namespaces/%E0%A4%A/pods'),
-    (e: unknown) => e instanceof StatusError && e.httpCode === 400,
+    (e: unknown) => e instanceof ApiError && e.code === 400,
   );
 });

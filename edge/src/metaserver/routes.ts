@@ -5,7 +5,7 @@
  * part of the object.
  */
 import { findResource, type ServedResource } from './resources.ts';
-import { badRequest } from './status.ts';
+import { badRequest } from '@edgeproof/core';
 
 export type Route =
   | { kind: 'version' }
@@ -20,7 +20,7 @@ export type Route =
 
 const HEALTH = new Set(['/healthz', '/readyz', '/livez']);
 
-/** Routes a URL path (without the query). Throws a 400 StatusError for bad percent-encoding. */
+/** Routes a URL path (without the query). Throws a 400 ApiError for bad percent-encoding. */
 export function routeOf(pathname: string): Route {
   const trimmed = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
   if (trimmed === '/version') return { kind: 'version' };

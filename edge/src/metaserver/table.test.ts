@@ -4,7 +4,7 @@ import { ageOf, humanDuration } from './age.ts';
 import { podSummary } from './columns.ts';
 import { findResource, type ServedResource } from './resources.ts';
 import { parseIncludeObject, renderTable, wantsTable } from './table.ts';
-import { StatusError } from './status.ts';
+import { ApiError } from '@edgeproof/core';
 
 const NOW = Date.UTC(2026, 0, 2);
 const S = 1000;
@@ -240,6 +240,6 @@ test('includeObject accepts None, Metadata and Object; anything else is a 400', 
   assert.equal(parseIncludeObject('Object'), 'Object');
   assert.throws(
     () => parseIncludeObject('All'),
-    (e: unknown) => e instanceof StatusError && e.httpCode === 400,
+    (e: unknown) => e instanceof ApiError && e.code === 400,
   );
 });

@@ -7,7 +7,7 @@
  */
 import { columnsFor, type Column } from './columns.ts';
 import type { ServedResource } from './resources.ts';
-import { badRequest } from './status.ts';
+import { badRequest } from '@edgeproof/core';
 
 /** `?includeObject=` (apiserver `endpoints/handlers/response.go`); `Metadata` is the default. */
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
