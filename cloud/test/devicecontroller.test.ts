@@ -325,6 +325,48 @@ test('a report from another node or with bad content is refused with an error, a
   assert.equal(ok.content, 'OK');
 });
 
+test('a report the API server refuses for its content is answered with an error naming why, not left to resend', async () => {
+  // An operator's stricter DeviceStatus schema: reported values of at most 8 characters.
+  const valuePath =
+    '/spec/versions/0/schema/openAPIV3Schema/properties/status/properties/twins/items/properties/reported/properties/value/maxLength';
+  const crd = ['crd', 'devicestatuses.devices.kubeedge.io'];
+  await f.kubectlOk([
+    'patch',
+    ...crd,
+    '--type=json',
+    '-p',
+    JSON.stringify([{ op: 'add', path: valuePath, value: 8 }]),
+  ]);
+  try {
+    const refused = await request(
+      upstream(`device/default/${DEVICE}/twin/edge_updated`, {
+        twin: { temperature: { actual: { value: 'a-value-far-too-long' } } },
+      }),
+    );
+    assert.equal(refused.route.operation, 'error');
+    assert.match(
+      String(refused.content),
+      new RegExp(`DeviceStatus default/${DEVICE} not written: .*Too long: may not be longer than 8`),
+    );
+    const s = await deviceStatus();
+    assert.equal(s?.status?.twins?.find((t) => t.propertyName === 'temperature')?.reported?.value, '22');
+  } finally {
+    await f.kubectlOk([
+      'patch',
+      ...crd,
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'remove', path: valuePath }]),
+    ]);
+  }
+  const ok = await request(
+    upstream(`device/default/${DEVICE}/twin/edge_updated`, {
+      twin: { temperature: { actual: { value: '23' } } },
+    }),
+  );
+  assert.equal(ok.content, 'OK', 'the next report, within the schema, is written and ACKed');
+});
+
 test('deleting the Device removes it from the membership and from the edge', async () => {
   const from = edge.received.length;
   await f.kubectlOk(['delete', 'device', DEVICE, '-n', 'default']);

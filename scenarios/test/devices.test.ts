@@ -281,6 +281,35 @@ test('MQTT topics only: mosquitto_pub sets an expected value, mosquitto_sub rece
   });
 });
 
+test('a report the API server refuses is refused to the edge, which drops it; reports flow again once the schema allows them', async () => {
+  const bench = running[0];
+  assert.ok(bench);
+  const name = 'modbus-thermometer-01';
+  const rv = async (): Promise<string> =>
+    kubectlOk(kubeconfig, ['get', 'devicestatus', name, '-o', 'jsonpath={.metadata.resourceVersion}']);
+  // A DeviceStatus schema stricter than KubeEdge's: reported values of at most 1 character, which
+  // the thermometer's readings (21.5 and the like) are not.
+  const maxLength =
+    '/spec/versions/0/schema/openAPIV3Schema/properties/status/properties/twins/items/properties/reported/properties/value/maxLength';
+  const crd = ['crd', 'devicestatuses.devices.kubeedge.io'];
+  const patch = (op: object): Promise<string> =>
+    kubectlOk(kubeconfig, ['patch', ...crd, '--type=json', '-p', JSON.stringify([op])]);
+  const seen = bench.output().length;
+  await patch({ op: 'add', path: maxLength, value: 1 });
+  try {
+    await eventually('the edge to drop a refused report, saying why', () =>
+      /the cloud refused a report; it is dropped, not sent again .*Too long: may not be longer than 1/.test(
+        bench.output().slice(seen),
+      ),
+    );
+    assert.match(bench.output().slice(seen), /DeviceStatus refused by the API server/);
+  } finally {
+    await patch({ op: 'remove', path: maxLength });
+  }
+  const before = await rv();
+  await eventually('DeviceStatus to be written again', async () => (await rv()) !== before);
+});
+
 test('OPC UA: reported values in DeviceStatus; a patched setpoint is written, read back by an independent OPC UA client', async () => {
   const port = await sim('opcua', 'opcua-device-model.yaml', 'opcua-device.yaml');
   await apply('opcua-model', JSON.stringify(example('opcua-device-model.yaml')));

@@ -20,11 +20,16 @@
  * time, not a queue.
  * The edge gets its ACK (resource `twin`, group `twin`, operation `response`, content `OK`, §7.4)
  * once the write that carries its report has succeeded; until then it resends (its queue is durable).
+ * A write the API server refuses for what it holds (400, 413, 422: a value the DeviceStatus schema
+ * does not allow) is answered with an `error` reply naming the reason instead: the same report can
+ * never be written, and any reply ends the edge's resends (KubeEdge's twin `dealConfirm` deletes
+ * the confirm-map entry of whatever reply comes, `dtmanager/communicate.go`).
  */
 import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import {
   ConcurrencyLimit,
+  EdgeproofError,
   InvalidInputError,
   MESSAGE_OK,
   errorMessage,
@@ -189,11 +194,10 @@ export class DeviceController {
           boundTo: device.spec?.nodeName,
           resource: where,
         });
-        await session.send(
-          this.builder.newErrorResponse(
-            message,
-            `device ${ref.namespace}/${ref.name} is not bound to node ${session.nodeId}`,
-          ),
+        await this.refuse(
+          session,
+          message,
+          `device ${ref.namespace}/${ref.name} is not bound to node ${session.nodeId}`,
         );
         return;
       }
@@ -217,7 +221,7 @@ export class DeviceController {
         resource: message.route.resource,
         error: errorMessage(err),
       });
-      await session.send(this.builder.newErrorResponse(message, errorMessage(err))).catch(() => undefined);
+      await this.refuse(session, message, errorMessage(err));
     }
   }
 
@@ -334,21 +338,34 @@ export class DeviceController {
     if (slot.writing) return;
     slot.writing = true;
     this.slotsWriting++;
+    let acks: StatusSlot['acks'] = [];
     void this.statusWrites
       .run(async () => {
         const reports = slot.pendingTwins.splice(0);
         const state = slot.pendingState;
         slot.pendingState = undefined;
-        const acks = slot.acks.splice(0);
+        acks = slot.acks.splice(0);
         await this.writeStatus(device, slot, reports, state);
-        return acks;
       })
-      .then(async (acks) => {
+      .then(async () => {
         for (const { session, request } of acks) await this.ack(session, request);
       })
-      .catch((err: unknown) => {
-        // No ACK: the edge resends; the cache is dropped so the next write starts from the server.
+      .catch(async (err: unknown) => {
+        // The cache is dropped so the next write starts from the server.
         slot.twins = undefined;
+        if (refusedForContent(err)) {
+          // Sending the same reports again cannot succeed: the edge is told why, and drops them
+          // instead of resending every 60 s forever (any reply ends a report's resends, §7.4).
+          this.logger.warn('DeviceStatus refused by the API server; the reports are refused to the edge', {
+            device: keyOf(device),
+            reports: acks.length,
+            error: errorMessage(err),
+          });
+          const reason = `DeviceStatus ${keyOf(device)} not written: ${errorMessage(err)}`;
+          for (const { session, request } of acks) await this.refuse(session, request, reason);
+          return;
+        }
+        // No ACK: the edge resends.
         this.logger.warn('DeviceStatus not written; the edge will resend', {
           device: keyOf(device),
           error: errorMessage(err),
@@ -475,6 +492,15 @@ export class DeviceController {
     );
   }
 
+  /** An `error` reply to `request` saying why it is not carried out; the edge drops the report. */
+  private async refuse(session: DeviceSession, request: Message, reason: string): Promise<void> {
+    await session
+      .send(this.builder.newErrorResponse(request, reason))
+      .catch((err: unknown) =>
+        this.logger.debug('twin refusal not sent', { node: session.nodeId, error: errorMessage(err) }),
+      );
+  }
+
   /** §7.4 cloud ACK: resource `twin`, group `twin`, operation `response`, content `OK`. */
   private async ack(session: DeviceSession, request: Message): Promise<void> {
     const reply = this.builder.newResponse(request, MESSAGE_OK);
@@ -485,6 +511,16 @@ export class DeviceController {
         this.logger.debug('twin ACK not sent', { node: session.nodeId, error: errorMessage(err) }),
       );
   }
+}
+
+/**
+ * A write the API server refused for what it holds — 400 Bad Request, 413 too large, 422 Invalid
+ * (a value the DeviceStatus schema does not allow) — so that the same reports cannot succeed
+ * later. Not 403 or 404: an operator can grant the access or restore the CRD, and the resend lands.
+ */
+function refusedForContent(err: unknown): boolean {
+  const code = apiStatusCode(err instanceof EdgeproofError && err.cause !== undefined ? err.cause : err);
+  return code === 400 || code === 413 || code === 422;
 }
 
 /** `value` without the null members a merge patch uses for removal (a create has nothing to remove). */

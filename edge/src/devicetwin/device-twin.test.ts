@@ -27,7 +27,7 @@ function setup(t: { after: (fn: () => void) => void }, up = true) {
       content,
       ...(parentId ? { parentId } : {}),
     });
-  return { clock, cloud, mqtt, open, mapper, fromCloud };
+  return { clock, cloud, mqtt, open, mapper, fromCloud, cloudMsgs };
 }
 
 const thermo = (rv: number, setpoint = '21') => ({
@@ -282,6 +282,24 @@ test('reports made offline are synced after reconnect and dropped only when ACKe
   assert.equal(second.twin.pendingReports(), 0);
   clock.advance(120_000);
   assert.equal(cloud.withResource('/twin/edge_updated').length, 1, 'nothing left to resend');
+});
+
+test("the cloud's error reply to a report (no group, operation error) ends its resends", (t) => {
+  const { clock, cloud, open, mapper, fromCloud, cloudMsgs } = setup(t);
+  const { twin } = open();
+  twin.handleCloudMessage(fromCloud('membership', { added_devices: [thermo(7)] }));
+  mapper(twin, T('twin/update'), { twin: { setpoint: { actual: { value: '18' } } } });
+  const [report] = cloud.withResource('/twin/edge_updated');
+  assert.ok(report);
+  const refusal = cloudMsgs.newErrorResponse(report, 'DeviceStatus default/thermo not written: Too long');
+  assert.equal(refusal.route.group, undefined, 'as the cloud sends it');
+  assert.equal(twin.handleCloudMessage(refusal), true);
+  assert.equal(twin.pendingReports(), 0);
+  clock.advance(120_000);
+  assert.equal(cloud.withResource('/twin/edge_updated').length, 1, 'not sent again');
+  // An error reply to a request that is not DeviceTwin's is left to edgecore.
+  const podQuery = fromCloud('default/pod/x', null);
+  assert.equal(twin.handleCloudMessage(cloudMsgs.newErrorResponse(podQuery, 'not found')), false);
 });
 
 test('a removed device loses its twins and its queued reports', (t) => {

@@ -261,7 +261,11 @@ export class DeviceTwin implements TwinTopicHandler {
             this.log.warn('the cloud refused membership/detail', { error: contentAsString(m) });
           return true;
         }
-        if (this.opts.outbox.handleAck(parent)) return true;
+        const ours =
+          op === 'error'
+            ? this.opts.outbox.handleRefusal(parent, contentAsString(m))
+            : this.opts.outbox.handleAck(parent);
+        if (ours) return true;
         // An ACK of a report sent before a restart or already resent: nothing left to do.
         return resource === 'twin' || resource === MEMBERSHIP_DETAIL_RESOURCE;
       }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FakeClock, silentLogger, type DeviceTwinUpdate } from '@edgeproof/core';
+import { FakeClock, createLogger, silentLogger, type DeviceTwinUpdate } from '@edgeproof/core';
 import { UpstreamQueue } from '../metamanager/upstream-queue.ts';
 import { ReportOutbox, UNACKED_HOLDS_WINDOW_MS, type ReportOutboxOptions } from './report-outbox.ts';
 import { ReportWindow } from './report-window.ts';
@@ -99,6 +99,40 @@ test('an ACK removes what the message carried; un-ACKed reports are resent after
   clock.advance(120_000);
   outbox.tick();
   assert.equal(cloud.sent.length, 3);
+});
+
+test('a refusal ends the resends of what its message carried, with a warning; a newer value stays', (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('twin', { write: (line) => lines.push(line) });
+  const { clock, cloud, open } = setup(t, true, { logger });
+  const { outbox } = open();
+  outbox.reportTwins('default', 'a', { x: actual('too long for the schema', 1) }, 1);
+  outbox.reportTwins('default', 'b', { y: actual('1', 1) }, 1);
+  const [toA, toB] = cloud.sent;
+  assert.ok(toA && toB);
+  outbox.reportTwins('default', 'b', { y: actual('2', 2) }, 2); // reported again before the refusal
+  const reason = 'DeviceStatus default/a not written: status.twins[0].reported.value: Too long';
+  assert.equal(outbox.handleRefusal(toA.header.msg_id, reason), true);
+  assert.equal(outbox.handleRefusal(toB.header.msg_id, reason), true);
+  assert.equal(outbox.handleRefusal('unknown', reason), false);
+  assert.equal(outbox.handleRefusal(toA.header.msg_id, reason), false, 'once only');
+  const warnings = lines.filter((l) => l.includes('WARN'));
+  assert.equal(warnings.length, 2);
+  assert.match(
+    warnings[0] ?? '',
+    /the cloud refused a report; it is dropped.* reports=twin\/default\/a .*Too long/,
+  );
+  assert.equal(outbox.pending(), 1, "b's newer value is not what was refused");
+
+  clock.advance(60_000);
+  outbox.tick();
+  const resent = cloud.sent.slice(3);
+  assert.deepEqual(
+    resent.map((m) => m.route.resource),
+    ['device/default/b/twin/edge_updated'],
+    'the refused report is not sent again; the newer one is',
+  );
+  assert.equal((resent[0]?.content as DeviceTwinUpdate).twin['y']?.actual?.value, '2');
 });
 
 test('an ACK of an older send does not drop a newer value queued meanwhile', (t) => {

@@ -220,6 +220,23 @@ export class ReportOutbox {
     }
   }
 
+  /**
+   * The cloud refused message `parentId` (an `error` reply: a value the DeviceStatus schema does not
+   * allow, a device bound to another node): it will never take what that message carried, so its
+   * rows go as on an ACK, with a warning naming them and the cloud's reason, instead of being sent
+   * again every `resendIntervalMs` forever. KubeEdge's twin, too, ends a report's resends on any
+   * reply to it (`dtmanager/communicate.go` dealConfirm). Returns whether it was one of ours.
+   */
+  handleRefusal(parentId: string, reason: string): boolean {
+    const sent = this.inFlight.get(parentId);
+    if (sent === undefined) return false;
+    this.log.warn('the cloud refused a report; it is dropped, not sent again', {
+      reports: sent.rows.map((r) => r.key).join(','),
+      reason,
+    });
+    return this.handleAck(parentId);
+  }
+
   /** The cloud ACKed message `parentId`. Returns whether it was one of ours. */
   handleAck(parentId: string): boolean {
     const sent = this.inFlight.get(parentId);

@@ -521,8 +521,10 @@ export class EdgeCore {
   }
 
   private onMessage(m: Message): void {
-    // Twin traffic first: its ACKs and membership/detail answers carry parent_msg_id too (§7.4).
-    if (m.route.group === 'twin' && this.devices?.handleCloudMessage(m)) return;
+    // Twin traffic first: its ACKs and membership/detail answers carry parent_msg_id too (§7.4), and
+    // so do `error` replies, which have no group: DeviceTwin takes those answering its own messages.
+    const maybeTwin = m.route.group === 'twin' || m.route.operation === 'error';
+    if (maybeTwin && this.devices?.handleCloudMessage(m)) return;
     const parent = m.header.parent_msg_id;
     if (parent !== undefined && parent !== '') {
       this.onReply(parent, m);
