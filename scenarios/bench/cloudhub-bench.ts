@@ -17,7 +17,8 @@
 // cloudcore runs with the V8 flags for a cloud host (src/node-flags.ts, as the scenario runner's);
 // BENCH_CLOUDCORE_NODE_ARGS (space-separated) replaces them, for cloudcore's process alone, to
 // compare V8 settings without touching the API server or the fleets (with "--expose-gc" among
-// them, SIGUSR2 to cloudcore prints its heap spaces after a full GC).
+// them, SIGUSR2 to cloudcore prints its heap spaces after a full GC). Last, "stop" is how long
+// cloudcore takes from SIGTERM to exit with every node still connected (Ctrl-C on a loaded cloud).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -194,6 +195,10 @@ async function measure(n: number): Promise<Record<string, number>> {
     await new Promise((r) => setTimeout(r, 12_000));
     const steadyMb = memoryMb(cloudcore.pid!);
     const steadyBusy = (cpuSeconds(cloudcore.pid!) - steadyCpuAtStart) / ((Date.now() - steadyStart) / 1000);
+    // 3. Stop cloudcore (SIGTERM, as Ctrl-C or a service manager does) with every node connected.
+    const stopStart = Date.now();
+    await stopChild(cloudcore);
+    const stopMs = Date.now() - stopStart;
     return {
       nodes: n,
       bootstrapMs,
@@ -209,6 +214,8 @@ async function measure(n: number): Promise<Record<string, number>> {
       cloudcoreConnectedRssMb: connectedMb.rss,
       cloudcoreSteadyRssMb: steadyMb.rss,
       cloudcorePeakRssMb: steadyMb.peak,
+      /** SIGTERM to exit, every node connected. */
+      cloudcoreStopMs: stopMs,
     };
   } finally {
     await Promise.all(children.map(stopChild));
@@ -243,9 +250,9 @@ const out = resolve('bench-results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'cloudhub.json'), JSON.stringify(report, null, 2) + '\n');
 const row = (label: string, r: Record<string, number>): string =>
-  `${label.padEnd(8)} ${String(r.nodes).padStart(5)}  ${String(r.bootstrapPerSecond).padStart(19)}  ${(r.connectedMs! / 1000).toFixed(2).padStart(8)} s  ${(r.registeredMs! / 1000).toFixed(2).padStart(8)} s  ${String(r.failedDials).padStart(12)}  ${String(r.cloudcoreCpuSecondsToRegistered).padStart(10)} s  ${String(r.cloudcoreSteadyCpuPercent).padStart(8)} %  ${r.cloudcoreIdleRssMb} / ${r.cloudcoreConnectedRssMb} / ${r.cloudcoreSteadyRssMb} / ${r.cloudcorePeakRssMb} MB`;
+  `${label.padEnd(8)} ${String(r.nodes).padStart(5)}  ${String(r.bootstrapPerSecond).padStart(19)}  ${(r.connectedMs! / 1000).toFixed(2).padStart(8)} s  ${(r.registeredMs! / 1000).toFixed(2).padStart(8)} s  ${String(r.failedDials).padStart(12)}  ${String(r.cloudcoreCpuSecondsToRegistered).padStart(10)} s  ${String(r.cloudcoreSteadyCpuPercent).padStart(8)} %  ${r.cloudcoreIdleRssMb} / ${r.cloudcoreConnectedRssMb} / ${r.cloudcoreSteadyRssMb} / ${r.cloudcorePeakRssMb} MB  ${(r.cloudcoreStopMs! / 1000).toFixed(2).padStart(6)} s`;
 console.log(
-  'run       nodes  bootstrap (certs/s)  connected  registered  failed dials  cloudcore CPU  steady CPU  cloudcore RSS idle / connected / steady / peak',
+  'run       nodes  bootstrap (certs/s)  connected  registered  failed dials  cloudcore CPU  steady CPU  cloudcore RSS idle / connected / steady / peak  stop',
 );
 for (const [i, r] of runs.entries()) console.log(row(`run ${(i % RUNS) + 1}`, r));
 for (const r of results) console.log(row('median', r));
