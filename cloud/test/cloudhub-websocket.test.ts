@@ -6,9 +6,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { request } from 'node:https';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import {
+  FakeClock,
   SystemClock,
   createLogger,
   decodeMessage,
@@ -18,7 +21,7 @@ import {
   type Message,
 } from '@edgeproof/core';
 import type { CloudHubCredentials } from '../src/cloudhub/cloud-secrets.ts';
-import { HubServer, type HubServerOptions } from '../src/cloudhub/hub-server.ts';
+import { DEFAULT_STOP_GRACE_MS, HubServer, type HubServerOptions } from '../src/cloudhub/hub-server.ts';
 import type { NodeSession, SessionCloseReason } from '../src/cloudhub/node-session.ts';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../src/pki/pki.ts';
 import { testHubCredentials } from './support/hub-credentials.ts';
@@ -424,4 +427,49 @@ test('a port in use is refused with a reason naming the port', async () => {
     );
     return true;
   });
+});
+
+/** A TLS socket upgraded to a WebSocket by hand, which then reads nothing more: a hung peer. */
+async function silentPeer(hub: HubServer, nodeId: string): Promise<TLSSocket> {
+  const cert = await clientCert(`system:node:${nodeId}`);
+  const socket = tlsConnect({ host: HOST, port: hub.port(), ca: ca.certPem, ...cert });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.write(
+    `GET /${PROJECT}/${nodeId}/events HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\n` +
+      'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      `node_id: ${nodeId}\r\nproject_id: ${PROJECT}\r\nConnectionUse: msg\r\n\r\n`,
+  );
+  const [head] = (await once(socket, 'data')) as [Buffer];
+  assert.match(head.toString(), /^HTTP\/1\.1 101 /);
+  socket.pause(); // from here on the close frame is never read, so never answered
+  socket.on('error', () => {});
+  return socket;
+}
+
+test("stop cuts off a peer that does not answer the close frame after the grace, instead of ws's 30 s", async (t) => {
+  // The grace runs on the hub's clock; TLS dates stay on real time (the certificates).
+  const fake = new FakeClock(Date.now());
+  const { hub, rec } = await startHub({ clock: fake });
+  const polite = await connect(hub, { nodeId: 'edge-polite' });
+  const politeClosed = closed(polite);
+  const silent = await silentPeer(hub, 'edge-silent');
+  t.after(() => silent.destroy());
+  await until('both sessions', () => hub.sessions().length === 2);
+
+  let stopped = false;
+  const stopping = hub.stop().then(() => (stopped = true));
+  assert.equal((await politeClosed).code, 1001, 'a peer that answers is closed as going away');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(stopped, false, 'the silent peer holds the stop while the grace lasts');
+  fake.advance(DEFAULT_STOP_GRACE_MS);
+  // Well before ws's own 30 s closeTimeout would end the connection.
+  const wsWouldHaveEnded = new Promise((r) => setTimeout(r, 10_000).unref());
+  assert.equal(await Promise.race([stopping, wsWouldHaveEnded]), true, 'stopped once the grace was over');
+  assert.deepEqual(rec.disconnects.map((d) => `${d.nodeId} ${d.reason.kind}`).sort(), [
+    'edge-polite server-stopped',
+    'edge-silent server-stopped',
+  ]);
 });

@@ -76,7 +76,16 @@ export interface HubServerOptions {
   maxMessageBytes?: number;
   /** Consecutive undecodable frames before a node is cut off; default 10. */
   maxBadFrames?: number;
+  /** How long `stop()` waits for peers to answer the close frame before cutting them off; default 2 s. */
+  stopGraceMs?: number;
 }
+
+/**
+ * A peer answers the close frame within a round trip (RFC 6455 §5.5.1); one that does not (a
+ * partitioned link, a hung process) is cut off after this, where ws alone would wait its 30 s
+ * closeTimeout and hold the stop of cloudcore up with it.
+ */
+export const DEFAULT_STOP_GRACE_MS = 2_000;
 
 /**
  * The :10000 server. The constructor does no I/O; `start()` listens, `stop()` closes every session
@@ -88,6 +97,8 @@ export class HubServer {
   private readonly nodeLimit: number;
   private readonly maxMessageBytes: number;
   private readonly live = new Map<string, NodeSession>();
+  /** Every WebSocket connection, until its socket closes (`stop()` may have to cut them off). */
+  private readonly sockets = new Set<WebSocket>();
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
 
@@ -161,7 +172,10 @@ export class HubServer {
     this.log.info('listening', { port: this.port(), nodeLimit: this.nodeLimit });
   }
 
-  /** Closes every session (firing `onDisconnect`), then the listener and all connections. */
+  /**
+   * Closes every session (firing `onDisconnect`), then the listener and all connections; a peer
+   * that has not answered the close frame after `stopGraceMs` is cut off.
+   */
   async stop(): Promise<void> {
     const server = this.server;
     if (server === undefined) return;
@@ -169,10 +183,16 @@ export class HubServer {
     for (const session of [...this.live.values()]) session.shutdown();
     this.wss?.close();
     this.wss = undefined;
+    const cutOff = this.options.clock.setTimeout(() => {
+      if (this.sockets.size > 0)
+        this.log.info('cutting off peers that did not answer the close', { peers: this.sockets.size });
+      for (const ws of this.sockets) ws.terminate();
+    }, this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    cutOff.cancel();
   }
 
   /** The bound port (after `start()`). */
@@ -260,7 +280,11 @@ export class HubServer {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       session.receive(isBinary ? rawBytes(data) : rawBytes(data).toString('utf8'));
     });
-    ws.on('close', (code: number, reason: Buffer) => session.transportClosed(code, reason.toString('utf8')));
+    this.sockets.add(ws);
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.sockets.delete(ws);
+      session.transportClosed(code, reason.toString('utf8'));
+    });
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself after these (1009 for an oversized frame, 1002/1007 for
       // protocol errors); 'close' follows and ends the session.
