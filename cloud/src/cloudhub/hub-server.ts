@@ -97,8 +97,6 @@ export class HubServer {
   private readonly nodeLimit: number;
   private readonly maxMessageBytes: number;
   private readonly live = new Map<string, NodeSession>();
-  /** Every WebSocket connection, until its socket closes (`stop()` may have to cut them off). */
-  private readonly sockets = new Set<WebSocket>();
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
 
@@ -132,11 +130,12 @@ export class HubServer {
       requestTimeout: 30_000,
     });
     // noServer: the upgrade is ours to admit or refuse; maxPayload makes ws close an oversized
-    // frame with 1009 before buffering it (viaduct's 32 MiB bound, §2.2).
+    // frame with 1009 before buffering it (viaduct's 32 MiB bound, §2.2); clientTracking keeps
+    // every connection in `wss.clients` until its socket closes, for `stop()` to cut off.
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.maxMessageBytes,
-      clientTracking: false,
+      clientTracking: true,
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.upgrade(wss, req, socket, head);
@@ -181,12 +180,13 @@ export class HubServer {
     if (server === undefined) return;
     this.server = undefined;
     for (const session of [...this.live.values()]) session.shutdown();
+    const clients = this.wss?.clients ?? new Set<WebSocket>();
     this.wss?.close();
     this.wss = undefined;
     const cutOff = this.options.clock.setTimeout(() => {
-      if (this.sockets.size > 0)
-        this.log.info('cutting off peers that did not answer the close', { peers: this.sockets.size });
-      for (const ws of this.sockets) ws.terminate();
+      if (clients.size > 0)
+        this.log.info('cutting off peers that did not answer the close', { peers: clients.size });
+      for (const ws of clients) ws.terminate();
     }, this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -280,11 +280,7 @@ export class HubServer {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       session.receive(isBinary ? rawBytes(data) : rawBytes(data).toString('utf8'));
     });
-    this.sockets.add(ws);
-    ws.on('close', (code: number, reason: Buffer) => {
-      this.sockets.delete(ws);
-      session.transportClosed(code, reason.toString('utf8'));
-    });
+    ws.on('close', (code: number, reason: Buffer) => session.transportClosed(code, reason.toString('utf8')));
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself after these (1009 for an oversized frame, 1002/1007 for
       // protocol errors); 'close' follows and ends the session.
