@@ -28,8 +28,11 @@ function runToEnd(args: string[]): Promise<RunResult> {
 
 type Running = { child: ChildProcess; output: () => string; ready: string };
 
-function start(args: string[], processArgs = simProcessArgs(args)): Promise<Running> {
-  const child = spawn(process.execPath, processArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, simProcessArgs(args), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -175,7 +178,7 @@ test('sim opcua from a DeviceModel + Device pair, no control API, stops on SIGTE
 
 test('bin/edgeproof.ts sim modbus … serves the Device example, read by mbpoll', async () => {
   const config = `${join(CRDS, 'modbus-device-model.yaml')},${join(CRDS, 'modbus-device.yaml')}`;
-  const run = await start([], [BIN, 'sim', 'modbus', '--config', config, '--port', '0']);
+  const run = await start(['modbus', '--config', config, '--port', '0']);
   try {
     const m = /ready on 127\.0\.0\.1:(\d+)/.exec(run.ready);
     const read = await mbpoll(Number(m?.[1]), ['-a', '1', '-r', '1', '-c', '1', '-t', '0']);
@@ -188,7 +191,7 @@ test('bin/edgeproof.ts sim modbus … serves the Device example, read by mbpoll'
 
 test('edgeproof sim --help shows the usage', async () => {
   const help = await new Promise<string>((done) =>
-    execFile(process.execPath, [BIN, 'sim', '--help'], (_e, out) => done(out)),
+    execFile(process.execPath, simProcessArgs(['--help']), (_e, out) => done(out)),
   );
   assert.match(help, /Usage: edgeproof sim modbus\|opcua --config FILE/);
   assert.match(help, /--control-port P/);
