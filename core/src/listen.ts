@@ -36,24 +36,11 @@ export interface ListenRequest {
  *   ELISTEN with the system's reason.
  */
 export function listenOn(server: Server, request: ListenRequest): Promise<number> {
-  const { port, host, who, whenInUse } = request;
-  const where = `${host ?? ''}:${port}`;
+  const { port, host } = request;
   return new Promise<number>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
-      const cannot = `${who} cannot listen on ${where}`;
-      if (err.code === 'EADDRINUSE') {
-        reject(new ResourceBusyError(`${cannot}: the port is in use; ${whenInUse}`, { cause: err }));
-      } else if (err.code === 'EACCES') {
-        reject(
-          new ResourceBusyError(
-            `${cannot}: no permission to bind the port (below 1024 needs root); choose a port above 1023`,
-            { cause: err, retriable: false },
-          ),
-        );
-      } else {
-        reject(new EdgeproofError('ELISTEN', `${cannot}: ${errorMessage(err)}`, { cause: err }));
-      }
+      reject(listenFailure(request, err.code, err));
     };
     const onListening = (): void => {
       server.off('error', onError);
@@ -64,4 +51,27 @@ export function listenOn(server: Server, request: ListenRequest): Promise<number
     server.once('listening', onListening);
     server.listen({ port, host, backlog: LISTEN_BACKLOG });
   });
+}
+
+/**
+ * The error `listenOn` rejects with, for the system error `code` (EADDRINUSE, EACCES, …) of
+ * `cause`; also for a server that binds through a library of its own (node-opcua), so that it
+ * words its refusal as every other server does.
+ */
+export function listenFailure(
+  request: ListenRequest,
+  code: string | undefined,
+  cause: unknown,
+): EdgeproofError {
+  const cannot = `${request.who} cannot listen on ${request.host ?? ''}:${request.port}`;
+  if (code === 'EADDRINUSE') {
+    return new ResourceBusyError(`${cannot}: the port is in use; ${request.whenInUse}`, { cause });
+  }
+  if (code === 'EACCES') {
+    return new ResourceBusyError(
+      `${cannot}: no permission to bind the port (below 1024 needs root); choose a port above 1023`,
+      { cause, retriable: false },
+    );
+  }
+  return new EdgeproofError('ELISTEN', `${cannot}: ${errorMessage(cause)}`, { cause });
 }

@@ -27,7 +27,7 @@ import {
   createLogger,
   errorMessage,
   InvalidInputError,
-  ResourceBusyError,
+  listenFailure,
   SystemClock,
   type Clock,
   type Logger,
@@ -180,14 +180,20 @@ export class OpcUaSimulator implements Simulator {
     } catch (err) {
       await server.shutdown(0).catch(() => {});
       this.cleanDataDir();
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || /EADDRINUSE/.test(errorMessage(err))) {
-        // node-opcua binds its own listener, so core's listenOn cannot; the wording is the same.
-        const reason =
-          code === 'EACCES' ? 'no permission to bind the port (below 1024 needs root)' : 'the port is in use';
-        throw new ResourceBusyError(
-          `OPC UA simulator ${this.name} cannot listen on ${this.host}:${this.requestedPort}: ${reason}; use another --port, or 0 for any free port`,
-          { cause: err },
+      // node-opcua binds its own listener, and may say EADDRINUSE only in its message.
+      const code =
+        (err as NodeJS.ErrnoException).code ??
+        (/EADDRINUSE/.test(errorMessage(err)) ? 'EADDRINUSE' : undefined);
+      if (code === 'EADDRINUSE' || code === 'EACCES') {
+        throw listenFailure(
+          {
+            port: this.requestedPort,
+            host: this.host,
+            who: `OPC UA simulator ${this.name}`,
+            whenInUse: 'use another --port, or 0 for any free port',
+          },
+          code,
+          err,
         );
       }
       throw err;
