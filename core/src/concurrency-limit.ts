@@ -80,7 +80,6 @@ export class ConcurrencyLimit {
   dropWaiting(): number {
     const dropped = this.waiting.splice(0);
     for (const waiter of dropped) waiter.drop();
-    if (this.running === 0) for (const done of this.idleWaiters.splice(0)) done();
     return dropped.length;
   }
 
